@@ -152,6 +152,7 @@ export interface PublishInput {
 
 /** Input of `Publish monitor failure`: the whole state as it was, plus the caught error. */
 export interface MonitorFailureInput {
+  failure: true;
   state: Record<string, unknown>;
   executionInput: unknown;
   executionName: string;
