@@ -171,8 +171,7 @@ export type AddressClass =
   | 'multicast'
   | 'reserved';
 
-// Checked in order, so IPv4-mapped and embedding prefixes win over the IPv4 ranges that
-// BlockList would otherwise apply to the embedded address.
+// Checked in order, so the exact `::` and `::1` win over the IPv4-compatible `::/96`.
 const addressRanges: readonly [AddressClass, string, number, 'ipv4' | 'ipv6'][] = [
   ['unspecified', '::', 128, 'ipv6'],
   ['loopback', '::1', 128, 'ipv6'],
@@ -204,13 +203,11 @@ const addressRanges: readonly [AddressClass, string, number, 'ipv4' | 'ipv6'][] 
   ['reserved', '100::', 64, 'ipv6'], // discard-only
 ];
 
-const classifiers: readonly [AddressClass, BlockList][] = addressRanges.map(
-  ([addressClass, network, prefix, family]) => {
-    const list = new BlockList();
-    list.addSubnet(network, prefix, family);
-    return [addressClass, list];
-  },
-);
+const classifiers = addressRanges.map(([addressClass, network, prefix, family]) => {
+  const list = new BlockList();
+  list.addSubnet(network, prefix, family);
+  return { addressClass, family, list };
+});
 
 /**
  * Classifies an IP address literal. Only `public` addresses may be fetched, plus `loopback`
@@ -222,10 +219,10 @@ export function classifyIpAddress(address: string): AddressClass | null {
   const family = isIP(bare);
   if (family === 0) return null;
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const [addressClass, list] of classifiers) {
-    // BlockList applies IPv4 subnets to IPv4-mapped IPv6 addresses too, which the first
-    // entry has already caught, so a type mismatch here never misclassifies.
-    if (list.check(bare, type)) return addressClass;
+  for (const { addressClass, family: rangeFamily, list } of classifiers) {
+    // BlockList matches IPv4 addresses against IPv6 subnets through their mapped form (and the
+    // reverse), so each address is checked against ranges of its own family only.
+    if (rangeFamily === type && list.check(bare, type)) return addressClass;
   }
   return 'public';
 }
