@@ -5,13 +5,13 @@ import { type Outcome, outcomes } from '../lambdas/core/state';
 export interface StackConfig {
   /** Base URL of the OGC API - Processes service, without a trailing slash. */
   apiUrl: string;
-  /** Host names the functions may fetch from and send the token to; `*.example.org` matches subdomains. */
+  /** Host names the functions may fetch from and send the token to. `*.example.org` matches subdomains. */
   allowedHosts: string[];
   notificationEmails: string[];
-  /** Outcomes that are e-mailed; every outcome when all of them are listed. */
+  /** Outcomes that are e-mailed to the subscribers. */
   notifyOn: Outcome[];
   tokenSecretName: string;
-  /** Existing bucket to archive into; when unset the stack creates one. */
+  /** Existing bucket to archive into. When unset, the stack creates one. */
   archiveBucketName?: string;
   /** Key prefix of every archived object, without leading or trailing slash. */
   archivePrefix: string;
@@ -22,11 +22,11 @@ export interface StackConfig {
   transientErrorBudget: number;
   authErrorBudget: number;
   checksPerExecution: number;
-  /** Days after which archived objects expire; unset keeps them. */
+  /** Days after which archived objects expire. When unset, they are kept. */
   archiveRetentionDays?: number;
 }
 
-/** A context value that fails validation; the message names the key, the value and the expected form. */
+/** Error for an invalid context value. Its message names the key, the value and the expected form. */
 export class StackConfigError extends Error {
   override readonly name = 'StackConfigError';
   readonly key: string;
@@ -41,7 +41,7 @@ export const defaultApiUrl = 'https://eodatahub.org.uk';
 export const defaultWorkspaceHostPattern = '*.eodatahub-workspaces.org.uk';
 
 const hostLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// S3 keys are safest with these characters only; others need URL encoding in some clients.
+// S3 lists these characters as safe in object keys. Others may need URL encoding in some clients.
 const prefixSegment = /^[A-Za-z0-9!_.*'()-]+$/;
 const bucketName = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ipv4Address = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -60,7 +60,7 @@ function isHostPattern(value: string): boolean {
   return value.startsWith('*.') ? isHostName(value.slice(2)) : isHostName(value);
 }
 
-/** Tells whether `host` is allowed by one of `patterns`; a `*.` pattern matches subdomains, not the apex. */
+/** Checks whether `host` matches one of `patterns`. A `*.` pattern matches subdomains but not the apex. */
 export function hostMatches(host: string, patterns: readonly string[]): boolean {
   const normalized = host.toLowerCase();
   return patterns.some((pattern) =>
@@ -322,8 +322,8 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     'a whole number of consecutive rejected checks from 1 to 10000',
     5,
   );
-  // Step Functions fails an execution at 25,000 history events and one check loop writes about
-  // 9 of them, so 2,000 checks leave room for the archive Map's events in the same execution.
+  // Step Functions fails an execution at 25,000 history events. One check loop writes 9 of them
+  // (Wait, Lambda task and Choice events), so 2,000 checks leave room for the archive Map.
   const checksPerExecution = readSetting(
     getContext,
     'checksPerExecution',
