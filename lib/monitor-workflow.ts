@@ -1,0 +1,214 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { NextStep, Outcome } from '../lambdas/core/state';
+import type { MonitorFunctionName } from './monitor-functions';
+import { StateName } from './state-names';
+
+export interface MonitorWorkflowProps {
+  readonly functions: Record<MonitorFunctionName, lambda.IFunction>;
+}
+
+/**
+ * Errors of the Lambda service itself (throttling, service faults, client timeouts). The handler
+ * either did not run or may run twice, so a retry repeats at worst a status check, an
+ * idempotent archive batch or one outcome message.
+ */
+export const lambdaServiceErrors = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Path of a caught error in the state that `Publish monitor failure` receives. */
+export const caughtErrorPath = '$.error';
+
+const maxConcurrentBatches = 4;
+
+/**
+ * The monitor's Standard state machine: validate, check until the job ends, archive, publish.
+ * The definition uses JSONPath and only the features the local engine (aws-local-stepfunctions)
+ * executes, so the synthesized JSON also runs on a laptop.
+ */
+export class MonitorWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  private continuationPolicy?: iam.Policy;
+
+  constructor(scope: Construct, id: string, props: MonitorWorkflowProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildDefinition(this, props.functions)),
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel.ALL,
+        // Execution data contains job inputs and status messages, which the execution history keeps anyway.
+        includeExecutionData: false,
+      },
+    });
+  }
+
+  /**
+   * Lets the state machine start executions of itself, which a long job needs to continue in a
+   * new execution before the 25,000-event history limit. The grant is a separate IAM policy
+   * because the role's default policy is a dependency of the state machine, and naming the
+   * state machine's ARN there would make a dependency cycle.
+   */
+  grantStartOwnExecution(): iam.Policy {
+    this.continuationPolicy ??= new iam.Policy(this, 'ContinuationPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
+    return this.continuationPolicy;
+  }
+}
+
+/**
+ * Builds a Lambda task whose result is the handler's return value, retried only on Lambda
+ * service errors. Handler errors are not retried here, because the handlers count and schedule
+ * their own transient failures and anything else is a monitor failure.
+ */
+function invokeTask(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  props: { parameters?: Record<string, unknown>; resultPath?: string },
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    ...(props.parameters ? { payload: sfn.TaskInput.fromObject(props.parameters) } : {}),
+    ...(props.resultPath ? { resultPath: props.resultPath } : {}),
+  });
+  task.addRetry({
+    errors: [...lambdaServiceErrors],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+const nextStepIs = (step: NextStep) => sfn.Condition.stringEquals('$.check.next', step);
+const outcomeIs = (outcome: Outcome) => sfn.Condition.stringEquals('$.outcome.outcome', outcome);
+
+function buildDefinition(
+  scope: Construct,
+  functions: Record<MonitorFunctionName, lambda.IFunction>,
+): sfn.IChainable {
+  const monitorFailed = new sfn.Fail(scope, StateName.monitorFailed, {
+    error: 'MonitorFailed',
+    cause: 'the monitor failed; the monitor_error notification has the details',
+  });
+  const publishMonitorFailure = invokeTask(scope, StateName.publishMonitorFailure, functions.publishOutcome, {
+    parameters: {
+      failure: true,
+      state: sfn.JsonPath.entirePayload,
+      executionInput: sfn.JsonPath.executionInput,
+      executionName: sfn.JsonPath.executionName,
+    },
+    resultPath: '$.outcome',
+  });
+  publishMonitorFailure.addCatch(monitorFailed, { errors: [sfn.Errors.ALL], resultPath: '$.publishError' });
+  publishMonitorFailure.next(monitorFailed);
+
+  const catchIntoFailure = { errors: [sfn.Errors.ALL], resultPath: caughtErrorPath };
+
+  const validateInput = invokeTask(scope, StateName.validateInput, functions.validateInput, {
+    parameters: {
+      input: sfn.JsonPath.entirePayload,
+      executionName: sfn.JsonPath.executionName,
+      executionStartTime: sfn.JsonPath.executionStartTime,
+    },
+    resultPath: '$',
+  });
+  validateInput.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  const checkJobStatus = invokeTask(scope, StateName.checkJobStatus, functions.checkStatus, {
+    parameters: { job: sfn.JsonPath.objectAt('$.job'), previous: sfn.JsonPath.objectAt('$.check') },
+    resultPath: '$.check',
+  });
+  checkJobStatus.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  const nextCheckWait = sfn.WaitTime.secondsPath('$.check.nextCheckSeconds');
+  const waitForNextCheck = new sfn.Wait(scope, StateName.waitForNextCheck, { time: nextCheckWait });
+  const waitForLogLinks = new sfn.Wait(scope, StateName.waitForLogLinks, { time: nextCheckWait });
+  waitForNextCheck.next(checkJobStatus);
+  waitForLogLinks.next(checkJobStatus);
+
+  const planArchive = invokeTask(scope, StateName.planArchive, functions.planArchive, {
+    parameters: { job: sfn.JsonPath.objectAt('$.job'), check: sfn.JsonPath.objectAt('$.check') },
+    resultPath: '$.plan',
+  });
+  planArchive.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  const archiveArtifacts = new sfn.Map(scope, StateName.archiveArtifacts, {
+    itemsPath: '$.plan.batches',
+    itemSelector: {
+      job: sfn.JsonPath.objectAt('$.job'),
+      batch: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+    },
+    maxConcurrency: maxConcurrentBatches,
+    resultPath: '$.archive',
+  });
+  archiveArtifacts.itemProcessor(invokeTask(scope, StateName.archiveBatch, functions.archiveArtifacts, {}));
+  archiveArtifacts.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  const publishOutcome = invokeTask(scope, StateName.publishOutcome, functions.publishOutcome, {
+    parameters: {
+      job: sfn.JsonPath.objectAt('$.job'),
+      check: sfn.JsonPath.objectAt('$.check'),
+      plan: sfn.JsonPath.objectAt('$.plan'),
+      archive: sfn.JsonPath.objectAt('$.archive'),
+    },
+    resultPath: '$.outcome',
+  });
+  publishOutcome.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  // The job's own end states are Succeed because the monitor did its work. Only a monitor
+  // that gave up or failed ends as Fail.
+  const whichOutcome = new sfn.Choice(scope, StateName.whichOutcome)
+    .when(outcomeIs('succeeded'), new sfn.Succeed(scope, StateName.jobSucceeded))
+    .when(outcomeIs('failed'), new sfn.Succeed(scope, StateName.jobFailed))
+    .when(outcomeIs('dismissed'), new sfn.Succeed(scope, StateName.jobDismissed))
+    .when(outcomeIs('timed_out'), new sfn.Succeed(scope, StateName.jobTimedOut))
+    .otherwise(
+      new sfn.Fail(scope, StateName.monitorGaveUp, {
+        error: 'MonitorGaveUp',
+        cause: 'monitoring gave up; the outcome notification says why',
+      }),
+    );
+
+  const jobFinished = new sfn.Choice(scope, StateName.jobFinished)
+    .when(nextStepIs('archive'), planArchive)
+    .when(nextStepIs('wait_for_logs'), waitForLogLinks)
+    .when(nextStepIs('give_up'), publishOutcome)
+    .otherwise(waitForNextCheck);
+
+  planArchive.next(archiveArtifacts);
+  archiveArtifacts.next(publishOutcome);
+  publishOutcome.next(whichOutcome);
+
+  return validateInput.next(checkJobStatus).next(jobFinished);
+}
