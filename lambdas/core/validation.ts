@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { InvalidInputError, UrlNotAllowedError } from './errors';
+import { type MonitorOptions, monitorOptionsSchema } from './state';
 
 /**
  * Rules for job IDs, workspace names, host patterns, URLs and IP addresses. Plain functions:
@@ -277,4 +278,152 @@ export function assertUrlAllowed(url: URL, rules: UrlRules): void {
       `address ${hostname} is ${addressClass.replace('_', ' ')} and is never fetched`,
     );
   }
+}
+
+const maxUrlLength = 2_048;
+
+/** Builds the EODH status URL of a job, escaping both values. */
+export function buildStatusUrl(apiUrl: string, workspace: string, jobId: string): string {
+  const base = apiUrl.replace(/\/+$/, '');
+  return `${base}/api/catalogue/stac/catalogs/user/catalogs/${encodeURIComponent(workspace)}/jobs/${encodeURIComponent(jobId)}`;
+}
+
+/**
+ * Validates a caller-supplied status URL. Besides the fetch rules it checks the raw text,
+ * because URL parsing silently resolves `..` segments (also written `%2e%2e`) and turns
+ * backslashes into slashes: a URL is accepted only if what it names is what it says.
+ */
+export function validateStatusUrl(
+  value: unknown,
+  jobId: string,
+  rules: UrlRules,
+  field = 'statusUrl',
+): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxUrlLength) {
+    throw invalid(field, value, `an absolute https URL of at most ${maxUrlLength} characters`);
+  }
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(value)) {
+    throw invalid(field, value, 'a URL without spaces or control characters');
+  }
+  if (value.includes('\\')) {
+    throw invalid(field, value, 'a URL without backslashes');
+  }
+  if (/%(2f|5c)/i.test(value)) {
+    throw invalid(field, value, 'a URL without encoded slashes or backslashes (%2F, %5C)');
+  }
+  if (value.includes('#')) {
+    throw invalid(field, value, 'a URL without a fragment (#...)');
+  }
+
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(field, value, 'an absolute https URL');
+  }
+  const rawPath = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*(\/[^?]*)?/i.exec(value)?.[1] ?? '';
+  if (rawPath.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw invalid(field, value, 'a URL without "." or ".." path segments');
+  }
+
+  try {
+    assertUrlAllowed(url, rules);
+  } catch (error) {
+    if (!(error instanceof UrlNotAllowedError)) throw error;
+    throw new InvalidInputError(field, `invalid ${field} ${describeValue(value)}: ${error.message}`, {
+      cause: error,
+    });
+  }
+
+  const expectedEnd = `/jobs/${encodeURIComponent(jobId)}`;
+  if (!url.pathname.endsWith(expectedEnd)) {
+    throw invalid(field, value, `the status URL of job ${jobId}, whose path ends with ${expectedEnd}`);
+  }
+  return url.href;
+}
+
+type OptionName = keyof MonitorOptions;
+
+/** The accepted form of each option, in words, for error messages. */
+const optionForms: Record<OptionName, string> = {
+  pollInitialSeconds: 'a whole number of seconds from 1 to 86400',
+  pollMaxSeconds: 'a whole number of seconds from 1 to 86400',
+  maxJobAgeHours: 'a number of hours above 0 and at most 8760',
+  transientErrorBudget: 'a whole number of consecutive errors from 1 to 10000',
+  authErrorBudget: 'a whole number of consecutive errors from 1 to 10000',
+  logWaitSeconds: 'a whole number of seconds from 0 to 3600',
+};
+
+/**
+ * Validates per-job option overrides and merges them over the configured defaults. Unknown
+ * keys are rejected, so a misspelt option fails instead of being silently ignored.
+ */
+export function validateOptions(value: unknown, defaults: MonitorOptions, field = 'options'): MonitorOptions {
+  if (value === undefined || value === null) return { ...defaults };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(field, value, `an object with any of ${Object.keys(optionForms).join(', ')}`);
+  }
+
+  const merged: MonitorOptions = { ...defaults };
+  for (const [key, optionValue] of Object.entries(value)) {
+    if (!Object.hasOwn(optionForms, key)) {
+      throw new InvalidInputError(
+        `${field}.${key}`,
+        `unknown option ${describeValue(key)} in ${field}: expected one of ${Object.keys(optionForms).join(', ')}`,
+      );
+    }
+    const name = key as OptionName;
+    const parsed = monitorOptionsSchema.shape[name].safeParse(optionValue);
+    if (!parsed.success) {
+      throw invalid(`${field}.${name}`, optionValue, optionForms[name]);
+    }
+    merged[name] = parsed.data;
+  }
+
+  if (merged.pollInitialSeconds > merged.pollMaxSeconds) {
+    throw invalid(
+      `${field}.pollInitialSeconds`,
+      merged.pollInitialSeconds,
+      `at most pollMaxSeconds (${merged.pollMaxSeconds}); raise ${field}.pollMaxSeconds or lower ${field}.pollInitialSeconds`,
+    );
+  }
+  return merged;
+}
+
+/** Continuation values carried from the previous execution of the same job. */
+export interface CarriedState {
+  monitorStartedAt: string;
+  generation: number;
+}
+
+/**
+ * Validates the `carry` object that `Continue in new execution` passes on. Other keys in it are
+ * kept for later steps and not checked here.
+ * @param executionStartTime - ISO start time of this execution; a carried start cannot be later
+ */
+export function validateCarry(value: unknown, executionStartTime: string, field = 'carry'): CarriedState {
+  if (value === undefined || value === null) {
+    return { monitorStartedAt: executionStartTime, generation: 0 };
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(
+      field,
+      value,
+      'an object with monitorStartedAt and generation, as set by a continued execution',
+    );
+  }
+  const { monitorStartedAt, generation } = value as Record<string, unknown>;
+
+  const startedAt = typeof monitorStartedAt === 'string' ? Date.parse(monitorStartedAt) : Number.NaN;
+  if (Number.isNaN(startedAt) || startedAt > Date.parse(executionStartTime)) {
+    throw invalid(
+      `${field}.monitorStartedAt`,
+      monitorStartedAt,
+      'an ISO 8601 time no later than this execution start; remove carry to start a fresh monitor',
+    );
+  }
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
+    throw invalid(`${field}.generation`, generation, 'a whole number of at least 0');
+  }
+  return { monitorStartedAt: new Date(startedAt).toISOString(), generation };
 }
