@@ -3,6 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Env, MonitorConfig } from '../core/config';
 import { ConfigurationError, MonitorError } from '../core/errors';
 import type { TokenSource } from '../core/ports';
+import { containsSpaceOrControl } from '../core/validation';
 
 /**
  * Where the EODH bearer token comes from: a Secrets Manager secret in AWS, `EODH_TOKEN` in local
@@ -39,7 +40,7 @@ export function parseTokenValue(value: string, source: string): string {
   }
   // A header value cannot carry whitespace or control characters, and a space here usually
   // means two values pasted together.
-  if (/[\s\u0000-\u001f\u007f]/.test(token)) {
+  if (/\s/.test(token) || containsSpaceOrControl(token)) {
     throw new ConfigurationError(
       `${source} contains whitespace or control characters inside the token: ${expected}`,
     );
