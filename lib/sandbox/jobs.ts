@@ -1,0 +1,129 @@
+import {
+  isTerminalStatus,
+  type RawOverride,
+  type Scenario,
+  type ScenarioItem,
+  type TimelineEntry,
+} from './scenario-schema';
+import type { ResolvedContent } from './scenarios';
+
+/** One submitted job: the scenario it follows and when it was submitted. */
+export interface Job {
+  readonly id: string;
+  /** The process named in the execute URL; it can differ from `scenario.processId`. */
+  readonly processId: string;
+  readonly scenario: Scenario;
+  /** Asset contents keyed by `<itemId>/<assetKey>`, with sizes from the environment resolved. */
+  readonly contents: ReadonlyMap<string, ResolvedContent>;
+  /** Milliseconds since the epoch, from the sandbox clock. */
+  readonly submittedAt: number;
+  /** Set by DELETE: the status, results and logs are gone from then on. */
+  dismissedAt: number | null;
+  /** How many requests each raw override (by index) has replaced, for `count`. */
+  readonly overrideUses: number[];
+}
+
+export function createJob(
+  id: string,
+  processId: string,
+  scenario: Scenario,
+  contents: ReadonlyMap<string, ResolvedContent>,
+  submittedAt: number,
+): Job {
+  return {
+    id,
+    processId,
+    scenario,
+    contents,
+    submittedAt,
+    dismissedAt: null,
+    overrideUses: scenario.raw.map(() => 0),
+  };
+}
+
+function elapsedSeconds(job: Job, now: number): number {
+  return (now - job.submittedAt) / 1000;
+}
+
+/** Returns the timeline entry in effect at `now`, or null before the first entry (the accepted document). */
+export function currentEntry(job: Job, now: number): TimelineEntry | null {
+  const elapsed = elapsedSeconds(job, now);
+  let current: TimelineEntry | null = null;
+  for (const entry of job.scenario.timeline) {
+    if (entry.at > elapsed) {
+      break;
+    }
+    current = entry;
+  }
+  return current;
+}
+
+/** Returns the first terminal entry reached by `now`. Its time is the job's `finished` time. */
+export function finishingEntry(job: Job, now: number): TimelineEntry | null {
+  const elapsed = elapsedSeconds(job, now);
+  return job.scenario.timeline.find((entry) => entry.at <= elapsed && isTerminalStatus(entry.status)) ?? null;
+}
+
+/** Returns whether the job is `successful` at `now` and its scenario defines results (items or `empty`). */
+export function resultsAvailable(job: Job, now: number): boolean {
+  return currentEntry(job, now)?.status === 'successful' && job.scenario.results !== 'none';
+}
+
+/** Result items of a successful job, or an empty list. */
+export function resultItems(job: Job): ScenarioItem[] {
+  return typeof job.scenario.results === 'string' ? [] : job.scenario.results.items;
+}
+
+export interface EntryLinks {
+  monitor: boolean;
+  results: boolean;
+  logs: string[];
+  parent: boolean;
+}
+
+/**
+ * Links of an entry, with defaults that match EODH: `monitor` unless dismissed, `results` when
+ * successful, every log when successful or failed, `parent` only when dismissed.
+ */
+export function entryLinks(job: Job, entry: TimelineEntry): EntryLinks {
+  const settings = entry.links ?? {};
+  const finishedWithLogs = entry.status === 'successful' || entry.status === 'failed';
+  let logs = settings.logs ?? finishedWithLogs;
+  if (logs === true) {
+    logs = job.scenario.logs.map((log) => log.name);
+  } else if (logs === false) {
+    logs = [];
+  }
+  return {
+    monitor: settings.monitor ?? entry.status !== 'dismissed',
+    results: settings.results ?? entry.status === 'successful',
+    logs,
+    parent: settings.parent ?? entry.status === 'dismissed',
+  };
+}
+
+/** Log names linked from the status document at `now`; only those logs are served. */
+export function publishedLogs(job: Job, now: number): string[] {
+  const entry = currentEntry(job, now);
+  return entry === null ? [] : entryLinks(job, entry).logs;
+}
+
+/**
+ * Returns the raw override for `target` in effect at `now` and counts the use, or undefined.
+ * The first matching override in file order wins; one whose `count` is used up no longer matches.
+ */
+export function takeOverride(job: Job, target: string, now: number): RawOverride | undefined {
+  const elapsed = elapsedSeconds(job, now);
+  const index = job.scenario.raw.findIndex(
+    (override, position) =>
+      override.target === target &&
+      override.from <= elapsed &&
+      (override.until === undefined || elapsed < override.until) &&
+      (override.count === undefined || (job.overrideUses[position] ?? 0) < override.count),
+  );
+  if (index < 0) {
+    return undefined;
+  }
+  job.overrideUses[index] = (job.overrideUses[index] ?? 0) + 1;
+  return job.scenario.raw[index];
+}
