@@ -1,4 +1,12 @@
-import { buildOnFirstCall, logger, type MonitorLogger, wrapHandler } from './adapters/powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  buildOnFirstCall,
+  logger,
+  type MetricsRecorder,
+  type MonitorLogger,
+  metrics,
+  wrapHandler,
+} from './adapters/powertools';
 import { type MonitorConfig, readMonitorConfig } from './core/config';
 import { InvalidInputError } from './core/errors';
 import type { MonitorState } from './core/state';
@@ -31,6 +39,8 @@ export interface ValidateInputEvent {
 export interface ValidateInputDeps {
   config: MonitorConfig;
   logger: MonitorLogger;
+  /** @default metrics are dropped */
+  metrics?: MetricsRecorder;
 }
 
 const knownInputKeys = new Set(['jobId', 'workspace', 'statusUrl', 'options', 'carry']);
@@ -77,6 +87,8 @@ export function validateMonitorInput(event: ValidateInputEvent, config: MonitorC
 export function createValidateInputHandler(
   deps: ValidateInputDeps,
 ): (event: ValidateInputEvent) => Promise<MonitorState> {
+  const recorder = deps.metrics ?? { addMetric: () => {} };
+
   return async (event) => {
     deps.logger.appendKeys({ execution: event.executionName });
     try {
@@ -86,6 +98,11 @@ export function createValidateInputHandler(
       if (ignored.length > 0) {
         deps.logger.warn('ignoring unknown input fields', { fields: ignored.slice(0, 20) });
       }
+      recorder.addMetric(
+        state.job.generation === 0 ? 'monitorsStarted' : 'monitorsContinued',
+        MetricUnit.Count,
+        1,
+      );
       deps.logger.info('input validated', {
         job_id: state.job.jobId,
         workspace: state.job.workspace,
@@ -94,6 +111,7 @@ export function createValidateInputHandler(
       return state;
     } catch (error) {
       if (error instanceof InvalidInputError) {
+        recorder.addMetric('invalidInputs', MetricUnit.Count, 1);
         deps.logger.warn('invalid input', { field: error.field, error: error.message });
       }
       throw error;
@@ -104,7 +122,7 @@ export function createValidateInputHandler(
 }
 
 function defaultDependencies(): ValidateInputDeps {
-  return { config: readMonitorConfig(), logger };
+  return { config: readMonitorConfig(), logger, metrics };
 }
 
 export const handler = wrapHandler(buildOnFirstCall(() => createValidateInputHandler(defaultDependencies())));

@@ -237,11 +237,13 @@ describe('validateMonitorInput', () => {
 describe('createValidateInputHandler', () => {
   it('returns the monitor state and logs the job', async () => {
     const logger = fakeLogger();
-    const validate = createValidateInputHandler({ config, logger });
+    const metrics = { addMetric: vi.fn() };
+    const validate = createValidateInputHandler({ config, logger, metrics });
 
     const state = await validate(event({ jobId, workspace: 'demo-ws' }));
 
     expect(state.job.jobId).toBe(jobId);
+    expect(metrics.addMetric).toHaveBeenCalledWith('monitorsStarted', 'Count', 1);
     expect(logger.appendKeys).toHaveBeenCalledWith({ execution: jobId });
     expect(logger.info).toHaveBeenCalledWith('input validated', {
       job_id: jobId,
@@ -262,9 +264,11 @@ describe('createValidateInputHandler', () => {
 
   it('logs and rethrows invalid input', async () => {
     const logger = fakeLogger();
-    const validate = createValidateInputHandler({ config, logger });
+    const metrics = { addMetric: vi.fn() };
+    const validate = createValidateInputHandler({ config, logger, metrics });
 
     await expect(validate(event({ jobId: '', workspace: 'demo-ws' }))).rejects.toThrow(InvalidInputError);
+    expect(metrics.addMetric).toHaveBeenCalledWith('invalidInputs', 'Count', 1);
     expect(logger.warn).toHaveBeenCalledWith('invalid input', expect.objectContaining({ field: 'jobId' }));
     expect(logger.removeKeys).toHaveBeenCalledWith(['execution']);
   });
