@@ -141,7 +141,8 @@ function buildDefinition(
       executionName: sfn.JsonPath.executionName,
       executionStartTime: sfn.JsonPath.executionStartTime,
     },
-    resultPath: '$',
+    // No ResultPath, so the default "$" replaces the state with the handler's output. The local
+    // engine (aws-local-stepfunctions 3.0.0) stores an explicit "$" under a key named "$" instead.
   });
   validateInput.addCatch(publishMonitorFailure, catchIntoFailure);
 
