@@ -30,9 +30,9 @@ import { describeValue, hostLabelOf } from './core/validation';
 
 /**
  * `Check job status`: one GET of the job's status document, reduced to a small projection and a
- * decision for `Job finished?`. Transient failures and token rejections are counted, not thrown,
- * so the state machine keeps waiting until a budget runs out; only rule violations (a URL not
- * allowed) and invalid input throw.
+ * decision for `Job finished?`. Transient failures and token rejections are counted instead of
+ * thrown, so the state machine keeps waiting until a budget runs out. Only rule violations (a URL
+ * not allowed) and invalid input throw.
  */
 
 export interface CheckStatusDeps {
@@ -47,10 +47,10 @@ export interface CheckStatusDeps {
 /** Status documents are a few KB; 1 MiB leaves room for hundreds of log links. */
 const maxStatusDocumentBytes = 1_048_576;
 const maxErrorLength = 300;
-/** Longest wait between re-checks of a finished job whose log links are missing. */
+/** Maximum wait between re-checks of a finished job whose log links are missing. */
 const logLinkPollSeconds = 10;
 
-/** One status request sorted into a good answer, a transient failure or a 401/403/404/410 rejection. */
+/** Result of one status request: a status snapshot, a transient failure, or a 401/403/404/410 rejection. */
 export type FetchOutcome =
   | { kind: 'ok'; snapshot: StatusSnapshot }
   | { kind: 'transient'; error: string; httpStatus: number | null; retryAfterSeconds: number | null }
@@ -124,7 +124,7 @@ function errorText(text: string): string {
   return truncateText(text, maxErrorLength);
 }
 
-/** GETs the status document and sorts the answer into good, transient or rejected. */
+/** GETs the status document and classifies the response as good, transient or rejected. */
 async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<FetchOutcome> {
   const host = hostLabelOf(new URL(job.statusUrl));
   let response: Response;
@@ -140,7 +140,7 @@ async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<Fetc
   const status = response.status;
   if (status === 401 || status === 403 || status === 404 || status === 410) {
     await response.body?.cancel().catch(() => {});
-    // EODH answers 403 both for an expired token and for a job that does not exist.
+    // EODH returns 403 both for an expired token and for a job that does not exist.
     return {
       kind: 'rejected',
       error: `token rejected or job not found (HTTP ${status})`,
@@ -153,8 +153,8 @@ async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<Fetc
       status === 429 || status >= 500
         ? parseRetryAfter(response.headers.get('retry-after'), deps.clock.now())
         : null;
-    const what = status === 429 || status >= 500 ? `HTTP ${status}` : `unexpected HTTP ${status}`;
-    return { kind: 'transient', error: `${what} from ${host}`, httpStatus: status, retryAfterSeconds };
+    const description = status === 429 || status >= 500 ? `HTTP ${status}` : `unexpected HTTP ${status}`;
+    return { kind: 'transient', error: `${description} from ${host}`, httpStatus: status, retryAfterSeconds };
   }
 
   let text: string;
@@ -171,11 +171,19 @@ async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<Fetc
   try {
     document = JSON.parse(text);
   } catch {
-    const contentType = response.headers.get('content-type') ?? 'no content type';
-    const what = contentType.includes('json')
-      ? 'malformed JSON'
-      : `a ${contentType.split(';')[0]} answer, not JSON,`;
-    return { kind: 'transient', error: `${what} from ${host}`, httpStatus: status, retryAfterSeconds: null };
+    const contentType = response.headers.get('content-type');
+    let description = 'a response without Content-Type, not JSON,';
+    if (contentType?.includes('json')) {
+      description = 'malformed JSON';
+    } else if (contentType !== null) {
+      description = `a ${contentType.split(';')[0]} response, not JSON,`;
+    }
+    return {
+      kind: 'transient',
+      error: `${description} from ${host}`,
+      httpStatus: status,
+      retryAfterSeconds: null,
+    };
   }
   const snapshot = parseStatusDocument(document, job.statusUrl);
   if (snapshot === null) {
@@ -203,7 +211,7 @@ function jobStartMs(job: JobContext, created: string | null): number {
   return Number.isNaN(createdMs) ? Date.parse(job.monitorStartedAt) : createdMs;
 }
 
-/** The status fields carried over from the previous check when this one got no document. */
+/** Copies the status fields of the previous check, for a check that received no document. */
 function previousStatusFields(previous: CheckResult | null) {
   return {
     status: previous?.status ?? 'unknown',
@@ -262,7 +270,7 @@ export function decideCheck(
   } else {
     fields = previousStatusFields(previous);
     lastError = errorText(outcome.error);
-    // A transient error does not end a run of 401/403 answers, and the reverse, so an
+    // A transient error does not end a run of 401/403 responses, and the reverse, so an
     // alternating 403/503 pattern still exhausts one of the budgets.
     consecutiveTransientErrors =
       (previous?.consecutiveTransientErrors ?? 0) + (outcome.kind === 'transient' ? 1 : 0);

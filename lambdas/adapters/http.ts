@@ -13,11 +13,11 @@ import {
 } from '../core/validation';
 
 /**
- * GET with the monitor's safety rules, built on undici. Two layers guard every request:
- * before anything is sent, each URL (and each redirect hop) must pass `assertUrlAllowed`; at
- * connect time, the agent's DNS lookup rejects host names that resolve to private, loopback,
- * link-local or other non-public addresses, so a name that points inside the network (or is
- * re-pointed there after the first check) is never connected to.
+ * GET with the monitor's safety rules, built on undici. Two layers guard every request. Before
+ * anything is sent, each URL (and each redirect hop) must pass `assertUrlAllowed`. At connect
+ * time, the agent's DNS lookup rejects host names that resolve to private, loopback, link-local
+ * or other non-public addresses, so a name that points inside the network (or is re-pointed
+ * there after the first check) is never connected to.
  *
  * Timeouts: `timeoutMs` bounds the time until the final response headers arrive, across all
  * redirect hops. After that, the agent's `bodyTimeout` (the same value) aborts a body that
@@ -49,7 +49,7 @@ export type ClosableGuardedFetch = GuardedFetch & { close(): Promise<void> };
 /**
  * Builds a DNS lookup for `net.connect` that fails with `UrlNotAllowedError` when any address
  * of the host is not public (loopback is accepted when `allowLoopback`). Rejecting the host when
- * any one answer is private, instead of filtering that answer out, keeps a DNS name that mixes
+ * any one address is private, instead of filtering that address out, keeps a DNS name that mixes
  * public and internal addresses from being used at all.
  */
 export function createGuardedLookup(allowLoopback: boolean): LookupFunction {
@@ -153,8 +153,8 @@ function formatSeconds(milliseconds: number): string {
 }
 
 /**
- * Creates the monitor's GET function. Every URL is checked before anything is sent, the bearer
- * token is added only after that check passes, and redirects are followed one hop at a time
+ * Creates the monitor's GET function. Every URL is checked before anything is sent, and the
+ * bearer token is added only after that check passes. Redirects are followed one hop at a time
  * with the same check, so neither the request nor the token reaches a host outside
  * `allowedHosts`. Network failures and timeouts reject with `TransientHttpError`; rule
  * violations reject with `UrlNotAllowedError`; any HTTP status resolves.
@@ -317,9 +317,9 @@ export async function readBodyText(response: Response, maxBytes: number, host: s
     if (error instanceof TransientHttpError) throw error;
     const code = errorCodeOf(error);
     const kind = code !== null && timeoutCodes.has(code) ? 'timeout' : 'body';
-    const what = kind === 'timeout' ? 'timed out' : 'failed';
+    const failure = kind === 'timeout' ? 'timed out' : 'failed';
     throw new TransientHttpError(
-      `reading the response from ${host} ${what} (${code ?? (error as Error).message})`,
+      `reading the response from ${host} ${failure} (${code ?? (error as Error).message})`,
       {
         kind,
         status: response.status,

@@ -76,9 +76,9 @@ export interface WrapHandlerOptions {
 }
 
 /**
- * Wraps a plain handler in middy with the Powertools middleware: Lambda context on every log
- * line (and appended keys reset after each invocation), an X-Ray segment for the handler, and
- * metrics flushed as EMF when the invocation ends, including when it throws.
+ * Wraps a plain handler in middy with the Powertools middleware. It adds the Lambda context to
+ * every log line and resets appended keys after each invocation, records an X-Ray segment for
+ * the handler, and flushes metrics as EMF when the invocation ends, including when it throws.
  */
 export function wrapHandler<TEvent, TResult>(
   handler: PlainHandler<TEvent, TResult>,

@@ -6,15 +6,15 @@ import type { TokenSource } from '../core/ports';
 import { containsSpaceOrControl } from '../core/validation';
 
 /**
- * Where the EODH bearer token comes from: a Secrets Manager secret in AWS, `EODH_TOKEN` in local
- * runs. Error messages name the secret or variable and never contain the value.
+ * Sources of the EODH bearer token: a Secrets Manager secret in AWS, `EODH_TOKEN` in local runs.
+ * Error messages name the secret or variable and never contain the value.
  */
 
 /**
  * Seconds a secret value is cached. EODH tokens expire (at most 30 days) and are replaced by
- * rotating the secret; with 60 s a warm function picks up the new token within a minute, which
- * is well inside the 5 consecutive 403 answers (at least 15 s apart) the monitor tolerates,
- * while a check every 15 s still reads the secret at most once a minute.
+ * rotating the secret. With 60 s a warm function uses the new token within a minute, before the
+ * monitor gives up on 403 responses: with the defaults that takes 6 checks at least 15 s apart,
+ * so at least 75 s. A check every 15 s still reads the secret at most once a minute.
  */
 export const secretMaxAgeSeconds = 60;
 

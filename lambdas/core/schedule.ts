@@ -2,8 +2,8 @@ import type { RandomSource } from './ports';
 import type { MonitorOptions } from './state';
 
 /**
- * The wait before the next status check. Each check is a Lambda invocation and four state
- * transitions, so the wait grows while nothing changes; two caps keep the delay between a job
+ * The wait before the next status check. Each check costs a Lambda invocation and four state
+ * transitions, so the wait grows while nothing changes. Two caps keep the delay between a job
  * ending and the monitor noticing small relative to the job's length.
  *
  * - Growth: the ceiling is `pollInitialSeconds * 1.5^(attempt - 1)`, capped at `pollMaxSeconds`.
@@ -57,8 +57,8 @@ export function retryAfterCapSeconds(options: ScheduleInput['options']): number 
 }
 
 /**
- * Returns whole seconds until the next check: an integer in [1, pollMaxSeconds], or up to
- * 4 x pollMaxSeconds when `Retry-After` asks for longer. Non-finite or negative inputs fall
+ * Computes whole seconds until the next check: an integer in [1, pollMaxSeconds], or up to
+ * 4 x pollMaxSeconds when `Retry-After` requests a longer wait. Non-finite or negative inputs fall
  * back to the safe end (no growth, no age cap, no jitter), so the result is never NaN.
  */
 export function nextCheckSeconds(input: ScheduleInput): number {

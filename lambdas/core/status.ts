@@ -53,8 +53,8 @@ export function isTerminalStatus(status: JobStatus): boolean {
 }
 
 /**
- * Reads progress as a whole percentage in [0, 100]: numbers and numeric strings (`"45"`,
- * `"45.5"`, `"45%"`) are rounded and clamped; anything else, NaN and infinities give null.
+ * Reads progress as a whole percentage in [0, 100]. Numbers and numeric strings (`"45"`,
+ * `"45.5"`, `"45%"`) are rounded and clamped. Anything else, NaN and infinities give null.
  */
 export function parseProgress(value: unknown): number | null {
   let number: number;
@@ -163,7 +163,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /**
  * Reduces a parsed status document to a snapshot. Returns null when the document is not a JSON
- * object (an array, a string, null), which callers treat as a transient bad answer.
+ * object (an array, a string, null), which callers treat as a transient bad response.
  * @param baseUrl - the URL the document came from, for resolving relative links
  */
 export function parseStatusDocument(document: unknown, baseUrl?: string): StatusSnapshot | null {

@@ -228,13 +228,13 @@ export function classifyIpAddress(address: string): AddressClass | null {
   return 'public';
 }
 
-/** Whether an address may be connected to under the fetch rules. */
+/** Checks whether the fetch rules permit connecting to an address. */
 export function isAddressAllowed(address: string, allowLoopback: boolean): boolean {
   const addressClass = classifyIpAddress(address);
   return addressClass === 'public' || (allowLoopback && addressClass === 'loopback');
 }
 
-/** Whether a host name is a loopback literal or `localhost`, the only hosts http:// may reach. */
+/** Checks whether a host name is a loopback literal or `localhost`, the only hosts http:// may reach. */
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || classifyIpAddress(hostname) === 'loopback';
 }
@@ -282,7 +282,7 @@ export function assertUrlAllowed(url: URL, rules: UrlRules): void {
 
 const maxUrlLength = 2_048;
 
-/** Whether text contains a space, a C0 or C1 control character, or DEL. */
+/** Checks whether text contains a space, a C0 or C1 control character, or DEL. */
 export function containsSpaceOrControl(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
@@ -300,7 +300,7 @@ export function buildStatusUrl(apiUrl: string, workspace: string, jobId: string)
 /**
  * Validates a caller-supplied status URL. Besides the fetch rules it checks the raw text,
  * because URL parsing silently resolves `..` segments (also written `%2e%2e`) and turns
- * backslashes into slashes: a URL is accepted only if what it names is what it says.
+ * backslashes into slashes. A URL is accepted only if its text and its parsed form agree.
  */
 export function validateStatusUrl(
   value: unknown,

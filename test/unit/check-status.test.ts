@@ -52,8 +52,8 @@ function fakeLogger() {
   } satisfies MonitorLogger;
 }
 
-function setup(answer: () => Promise<Response>, options: { now?: number; random?: number } = {}) {
-  const fetch = vi.fn<GuardedFetch>(answer);
+function setup(respond: () => Promise<Response>, options: { now?: number; random?: number } = {}) {
+  const fetch = vi.fn<GuardedFetch>(respond);
   const logger = fakeLogger();
   const metrics = { addMetric: vi.fn() };
   const deps: CheckStatusDeps = {
@@ -98,7 +98,7 @@ function input(previous: CheckResult | null = null): CheckInput {
 }
 
 describe('check-status', () => {
-  describe('good answers', () => {
+  describe('good responses', () => {
     it('projects a running job and schedules the next check', async () => {
       const { check, fetch } = setup(async () => jsonResponse(running));
 
@@ -255,7 +255,7 @@ describe('check-status', () => {
     });
   });
 
-  describe('transient answers', () => {
+  describe('transient responses', () => {
     it('counts a 503 and honours Retry-After in seconds', async () => {
       const { check } = setup(async () => jsonResponse({ title: 'busy' }, 503, { 'retry-after': '120' }));
 
@@ -347,7 +347,7 @@ describe('check-status', () => {
       expect(result.status).toBe('unknown');
     });
 
-    it('treats an HTML page as a transient answer', async () => {
+    it('treats an HTML page as a transient response', async () => {
       const { check } = setup(
         async () =>
           new Response('<html>maintenance</html>', {
@@ -357,11 +357,11 @@ describe('check-status', () => {
 
       const result = await check(input());
 
-      expect(result.lastError).toBe('a text/html answer, not JSON, from eodatahub.org.uk');
+      expect(result.lastError).toBe('a text/html response, not JSON, from eodatahub.org.uk');
       expect(result.next).toBe('wait');
     });
 
-    it('treats malformed JSON as a transient answer', async () => {
+    it('treats malformed JSON as a transient response', async () => {
       const { check } = setup(
         async () => new Response('{"status": "runn', { headers: { 'content-type': 'application/json' } }),
       );
@@ -371,7 +371,7 @@ describe('check-status', () => {
       expect(result.lastError).toBe('malformed JSON from eodatahub.org.uk');
     });
 
-    it('treats JSON that is not an object as a transient answer', async () => {
+    it('treats JSON that is not an object as a transient response', async () => {
       const { check } = setup(async () => jsonResponse(['running']));
 
       const result = await check(input());
@@ -379,7 +379,7 @@ describe('check-status', () => {
       expect(result.lastError).toBe('status document from eodatahub.org.uk is not a JSON object');
     });
 
-    it('treats a document for another job as a transient answer', async () => {
+    it('treats a document for another job as a transient response', async () => {
       const { check } = setup(async () => jsonResponse({ ...running, jobID: 'other-job', id: 'other-job' }));
 
       const result = await check(input(previousCheck()));
@@ -389,7 +389,7 @@ describe('check-status', () => {
       expect(result.progress).toBe(23);
     });
 
-    it('treats an oversized document as a transient answer', async () => {
+    it('treats an oversized document as a transient response', async () => {
       const { check } = setup(async () => new Response(`{"pad":"${'x'.repeat(1_100_000)}"}`));
 
       const result = await check(input());
