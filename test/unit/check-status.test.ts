@@ -66,7 +66,7 @@ function setup(respond: () => Promise<Response>, options: { now?: number; random
   return { check: createCheckStatusHandler(deps), fetch, logger, metrics };
 }
 
-/** A previous check of the running job, as the state machine passes it back in. */
+/** Builds a previous check of the running job, as the state machine passes it back in. */
 function previousCheck(overrides: Partial<CheckResult> = {}): CheckResult {
   return {
     status: 'running',
@@ -129,7 +129,7 @@ describe('check-status', () => {
       });
     });
 
-    it('grows the wait while progress stands still, capped at 10 % of the job age', async () => {
+    it('caps the grown wait at 10 % of age', async () => {
       const { check } = setup(async () => jsonResponse(running), { random: 0.999 });
 
       const result = await check(input(previousCheck({ checks: 9 })));

@@ -44,7 +44,7 @@ async function startServer(
   return { port: (server.address() as AddressInfo).port, requests, server };
 }
 
-/** A TCP server that only counts connections, to prove that nothing connected. */
+/** Starts a TCP server that only counts connections, to prove that nothing connected. */
 async function startConnectionCounter(): Promise<{ port: number; connections: () => number }> {
   let connections = 0;
   const server = createTcpServer((socket) => {
@@ -130,7 +130,7 @@ describe('createGuardedFetch', () => {
     await expect(fetch('not a url')).rejects.toThrow(UrlNotAllowedError);
   });
 
-  it('follows a redirect on an allowed host and sends the token on each hop', async () => {
+  it('follows a same-host redirect with the token', async () => {
     const api = await startServer((request, response) => {
       if (request.url === '/old') {
         response.writeHead(302, { location: '/new' });

@@ -43,10 +43,10 @@ describe('describeValue', () => {
   });
 
   it('cuts long values to 100 characters', () => {
-    const shown = describeValue('x'.repeat(1_000));
+    const described = describeValue('x'.repeat(1_000));
 
-    expect(shown).toHaveLength(100);
-    expect(shown.endsWith('...')).toBe(true);
+    expect(described).toHaveLength(100);
+    expect(described.endsWith('...')).toBe(true);
   });
 
   it('shows non-string values as JSON', () => {
