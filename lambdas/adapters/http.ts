@@ -1,11 +1,12 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
-import { TransientHttpError, UrlNotAllowedError } from '../core/errors';
+import { ConfigurationError, TransientHttpError, UrlNotAllowedError } from '../core/errors';
 import type { GuardedFetch, GuardedFetchInit, TokenSource } from '../core/ports';
 import {
   assertUrlAllowed,
   classifyIpAddress,
+  describeValue,
   type HostPattern,
   hostLabelOf,
   isAddressAllowed,
@@ -95,7 +96,9 @@ export function createGuardedLookup(allowLoopback: boolean): LookupFunction {
 function createGuardedAgent(allowLoopback: boolean, timeoutMs: number): Agent {
   const connect = buildConnector({ lookup: createGuardedLookup(allowLoopback), timeout: timeoutMs });
   return new Agent({
-    headersTimeout: timeoutMs,
+    // The per-request timer in `createGuardedFetch` bounds the wait for headers, so a request
+    // may set a longer timeout than the default; undici's own 300 s limit is turned off.
+    headersTimeout: 0,
     bodyTimeout: timeoutMs,
     // `net.connect` skips the lookup for IP literals, so they are checked here.
     connect: (options, callback) => {
@@ -162,7 +165,10 @@ function formatSeconds(milliseconds: number): string {
 export function createGuardedFetch(options: GuardedFetchOptions): ClosableGuardedFetch {
   const allowedHosts: HostPattern[] = parseHostPatterns(
     options.allowedHosts,
-    (entry) => new UrlNotAllowedError(entry, `invalid allowed-host pattern "${entry}"`),
+    (entry) =>
+      new ConfigurationError(
+        `invalid allowed-host pattern ${describeValue(entry)}: expected a host name, *.domain or an IP address, each optionally with :port`,
+      ),
   );
   const rules = { allowedHosts, allowLoopback: options.allowLoopback };
   const defaultTimeoutMs = options.timeoutMs ?? 20_000;

@@ -257,6 +257,21 @@ describe('createGuardedFetch', () => {
     await expect(attempt).rejects.toThrow(`timed out after 0.2 s waiting for 127.0.0.1:${api.port}`);
   });
 
+  it('rejects an invalid host pattern', () => {
+    expect(() => guardedFetch({ allowedHosts: ['*'] })).toThrow('invalid allowed-host pattern "*"');
+  });
+
+  it('allows a per-request timeout above the default', async () => {
+    const api = await startServer((_request, response) => {
+      setTimeout(() => response.end('late'), 300);
+    });
+    const fetch = guardedFetch({ allowedHosts: [`127.0.0.1:${api.port}`], timeoutMs: 100 });
+
+    const response = await fetch(`http://127.0.0.1:${api.port}/`, { timeoutMs: 5_000 });
+
+    expect(await response.text()).toBe('late');
+  });
+
   it('honours a per-request timeout', async () => {
     const api = await startServer(() => {});
     const fetch = guardedFetch({ allowedHosts: [`127.0.0.1:${api.port}`], timeoutMs: 60_000 });
