@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { buildOnFirstCall, logger, type MonitorLogger, tracer, wrapHandler } from './adapters/powertools';
-import { createS3Store } from './adapters/s3-store';
+import { archiveStoreFromEnv } from './adapters/s3-store';
 import { createSnsNotifier } from './adapters/sns-notifier';
 import {
   buildManifest,
@@ -11,7 +11,6 @@ import {
   summarizeArchive,
 } from './core/archive-summary';
 import { type Env, readEnvValue } from './core/config';
-import { ConfigurationError } from './core/errors';
 import { logNamesInLinkOrder, orderLogRecords, readFailingLogTail } from './core/log-tail';
 import { archiveKeys, jobPrefix, type ManifestPart, type ManifestRecord } from './core/manifest';
 import { composeNotification, type NotificationFacts } from './core/notification';
@@ -290,38 +289,18 @@ export function stepFunctionsConsoleUrl(region: string | undefined): string | nu
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/statemachines`;
 }
 
-/** Environment of the publish function, set by the CDK stack. */
+/** Environment of the publish function besides the archive store's, set by the CDK stack. */
 export interface PublishOutcomeConfig {
-  bucket: string;
-  /** Key prefix of the archive inside the bucket, such as `eodh-jobs`. */
-  prefix: string;
   /** Outcome topic, or null to write `outcome.json` without publishing. */
   topicArn: string | null;
   region: string | undefined;
 }
 
 /**
- * Parses `ARCHIVE_BUCKET` (required), `ARCHIVE_PREFIX`, `TOPIC_ARN` and `AWS_REGION`. A missing
- * bucket or an invalid value throws `ConfigurationError` naming the variable.
+ * Parses `TOPIC_ARN` and `AWS_REGION`. An invalid value throws `ConfigurationError` naming the
+ * variable. The archive store reads `ARCHIVE_BUCKET` and `ARCHIVE_PREFIX` itself.
  */
 export function readPublishOutcomeConfig(env: Env = process.env): PublishOutcomeConfig {
-  const bucket = readEnvValue(
-    env,
-    'ARCHIVE_BUCKET',
-    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
-    'an S3 bucket name of 3 to 63 lowercase letters, digits, dots and hyphens',
-    null as string | null,
-  );
-  if (bucket === null) {
-    throw new ConfigurationError('missing ARCHIVE_BUCKET: expected the name of the archive bucket');
-  }
-  const prefix = readEnvValue(
-    env,
-    'ARCHIVE_PREFIX',
-    z.string().regex(/^[A-Za-z0-9!_.*'()/-]{1,200}$/),
-    "a key prefix of at most 200 characters from A-Z a-z 0-9 ! _ . * ' ( ) - /",
-    '',
-  );
   const topicArn = readEnvValue(
     env,
     'TOPIC_ARN',
@@ -336,19 +315,13 @@ export function readPublishOutcomeConfig(env: Env = process.env): PublishOutcome
     'an AWS region code',
     undefined,
   );
-  return { bucket, prefix, topicArn, region };
+  return { topicArn, region };
 }
 
 export const handler = wrapHandler(
   buildOnFirstCall(() => {
     const config = readPublishOutcomeConfig();
-    const s3 = tracer.captureAWSv3Client(new S3Client({}));
-    const store = createS3Store({
-      client: s3,
-      bucket: config.bucket,
-      prefix: config.prefix,
-      region: config.region,
-    });
+    const store = archiveStoreFromEnv(tracer.captureAWSv3Client(new S3Client({})), process.env);
     const notifier =
       config.topicArn === null
         ? null

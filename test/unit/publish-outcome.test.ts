@@ -598,38 +598,25 @@ describe('stepFunctionsConsoleUrl', () => {
 });
 
 describe('readPublishOutcomeConfig', () => {
-  it('reads the stack environment', () => {
+  it('reads the topic and region', () => {
     expect(
       readPublishOutcomeConfig({
         ARCHIVE_BUCKET: 'eodh-archive-123',
-        ARCHIVE_PREFIX: 'eodh-jobs',
         TOPIC_ARN: 'arn:aws:sns:eu-west-2:123456789012:eodh-job-outcomes',
         AWS_REGION: 'eu-west-2',
       }),
-    ).toEqual({
-      bucket: 'eodh-archive-123',
-      prefix: 'eodh-jobs',
-      topicArn: 'arn:aws:sns:eu-west-2:123456789012:eodh-job-outcomes',
-      region: 'eu-west-2',
-    });
+    ).toEqual({ topicArn: 'arn:aws:sns:eu-west-2:123456789012:eodh-job-outcomes', region: 'eu-west-2' });
   });
 
   it('leaves the topic out when unset', () => {
-    expect(readPublishOutcomeConfig({ ARCHIVE_BUCKET: 'eodh-archive-123' })).toEqual({
-      bucket: 'eodh-archive-123',
-      prefix: '',
-      topicArn: null,
-      region: undefined,
-    });
-  });
-
-  it('names a missing bucket', () => {
-    expect(() => readPublishOutcomeConfig({})).toThrow('missing ARCHIVE_BUCKET');
+    expect(readPublishOutcomeConfig({ TOPIC_ARN: ' ' })).toEqual({ topicArn: null, region: undefined });
   });
 
   it('names an invalid topic ARN', () => {
-    expect(() =>
-      readPublishOutcomeConfig({ ARCHIVE_BUCKET: 'eodh-archive-123', TOPIC_ARN: 'my-topic' }),
-    ).toThrow(/invalid TOPIC_ARN/);
+    expect(() => readPublishOutcomeConfig({ TOPIC_ARN: 'my-topic' })).toThrow(/invalid TOPIC_ARN/);
+  });
+
+  it('names an invalid region', () => {
+    expect(() => readPublishOutcomeConfig({ AWS_REGION: 'eu west' })).toThrow(/invalid AWS_REGION/);
   });
 });
