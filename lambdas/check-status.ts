@@ -12,7 +12,7 @@ import {
   wrapHandler,
 } from './adapters/powertools';
 import { tokenSourceFromConfig } from './adapters/token';
-import { readMonitorConfig } from './core/config';
+import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { InvalidInputError, TransientHttpError } from './core/errors';
 import { type Clock, type GuardedFetch, type RandomSource, systemClock } from './core/ports';
 import { nextCheckSeconds, retryAfterCapSeconds } from './core/schedule';
@@ -379,14 +379,22 @@ export function createCheckStatusHandler(deps: CheckStatusDeps): (input: CheckIn
   };
 }
 
-function defaultDependencies(): CheckStatusDeps {
-  const config = readMonitorConfig();
-  const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+/**
+ * Builds the dependencies from configuration: the guarded fetch with the configured token
+ * source, the system clock and the shared Powertools logger and metrics. The local runtime
+ * calls it with configuration read from its own environment.
+ */
+export function defaultCheckStatusDependencies(
+  config: MonitorConfig = readMonitorConfig(),
+  env: Env = process.env,
+): CheckStatusDeps {
+  const client =
+    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
   return {
     fetch: createGuardedFetch({
       allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
       allowLoopback: config.allowLoopback,
-      getToken: tokenSourceFromConfig(config, process.env, { client }),
+      getToken: tokenSourceFromConfig(config, env, { client }),
       timeoutMs: config.httpTimeoutMs,
     }),
     clock: systemClock,
@@ -396,4 +404,6 @@ function defaultDependencies(): CheckStatusDeps {
   };
 }
 
-export const handler = wrapHandler(buildOnFirstCall(() => createCheckStatusHandler(defaultDependencies())));
+export const handler = wrapHandler(
+  buildOnFirstCall(() => createCheckStatusHandler(defaultCheckStatusDependencies())),
+);

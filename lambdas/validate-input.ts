@@ -121,8 +121,13 @@ export function createValidateInputHandler(
   };
 }
 
-function defaultDependencies(): ValidateInputDeps {
-  return { config: readMonitorConfig(), logger, metrics };
+/** Builds the dependencies from configuration and the shared Powertools logger and metrics. */
+export function defaultValidateInputDependencies(
+  config: MonitorConfig = readMonitorConfig(),
+): ValidateInputDeps {
+  return { config, logger, metrics };
 }
 
-export const handler = wrapHandler(buildOnFirstCall(() => createValidateInputHandler(defaultDependencies())));
+export const handler = wrapHandler(
+  buildOnFirstCall(() => createValidateInputHandler(defaultValidateInputDependencies())),
+);

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGuardedFetch } from '../../lambdas/adapters/http';
 import type { MonitorLogger } from '../../lambdas/adapters/powertools';
-import { type CheckStatusDeps, createCheckStatusHandler, handler } from '../../lambdas/check-status';
+import {
+  type CheckStatusDeps,
+  createCheckStatusHandler,
+  defaultCheckStatusDependencies,
+  handler,
+} from '../../lambdas/check-status';
+import { readMonitorConfig } from '../../lambdas/core/config';
 import { InvalidInputError, TransientHttpError, UrlNotAllowedError } from '../../lambdas/core/errors';
 import type { GuardedFetch } from '../../lambdas/core/ports';
 import type { CheckInput, CheckResult, JobContext } from '../../lambdas/core/state';
@@ -591,6 +597,33 @@ describe('check-status', () => {
       expect(seen[0]?.authorization).toBe('Bearer sandbox-token');
       expect(seen[0]?.accept).toBe('application/json');
       expect(JSON.stringify(logger.info.mock.calls)).not.toContain('sandbox-token');
+    });
+
+    it('builds working dependencies from local configuration', async () => {
+      const seen: IncomingHttpHeaders[] = [];
+      server = createServer((request, response) => {
+        seen.push(request.headers);
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(successful));
+      });
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const config = readMonitorConfig({ API_URL: `http://127.0.0.1:${port}`, ALLOW_LOOPBACK: 'true' });
+      const deps = defaultCheckStatusDependencies(config, { EODH_TOKEN: 'local-token' });
+      const check = createCheckStatusHandler({
+        ...deps,
+        logger: fakeLogger(),
+        metrics: { addMetric: vi.fn() },
+      });
+
+      const result = await check({
+        job: { ...job, statusUrl: `http://127.0.0.1:${port}/jobs/${jobId}` },
+        previous: null,
+      });
+
+      expect(result.status).toBe('successful');
+      expect(result.next).toBe('archive');
+      expect(seen[0]?.authorization).toBe('Bearer local-token');
     });
   });
 
