@@ -22,7 +22,7 @@ function logicalIdOf(construct: IConstruct): string {
   return stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnResource)) as string;
 }
 
-/** A template with one state machine whose DefinitionString is `definitionString`. */
+/** Builds a template with one state machine whose DefinitionString is `definitionString`. */
 function templateWith(definitionString: unknown, extraResources: Record<string, unknown> = {}) {
   return {
     Resources: {

@@ -33,7 +33,7 @@ interface PolicyStatement {
   Condition?: unknown;
 }
 
-/** Every Allow statement of every IAM policy attached to the role with `roleLogicalId`. */
+/** Collects the statements of every IAM policy attached to the role with `roleLogicalId`. */
 function statementsOfRole(source: Template, roleLogicalId: string): PolicyStatement[] {
   return resourcesOfType(source, 'AWS::IAM::Policy')
     .filter(([, policy]) =>
@@ -60,7 +60,7 @@ function roleLogicalIdOf(name: MonitorFunctionName): string {
 
 const { definition } = definitionFromTemplate(template.toJSON());
 
-/** Every state of the definition by name, the Map's item states included. */
+/** Collects every state of the definition by name, the Map's item states included. */
 function allStates(source: AslDefinition): Record<string, AslState> {
   const states: Record<string, AslState> = {};
   for (const [name, state] of Object.entries(source.States)) {
@@ -546,8 +546,8 @@ describe('state machine definition', () => {
       'executionName.$': '$$.Execution.Name',
       'executionStartTime.$': '$$.Execution.StartTime',
     });
-    // An absent ResultPath replaces the whole state with the output, which the local engine
-    // also does; it mishandles an explicit "$".
+    // An absent ResultPath replaces the whole state with the output, and the local engine does
+    // the same. It mishandles an explicit "$".
     expect(state(StateName.validateInput)).not.toHaveProperty('ResultPath');
   });
 

@@ -6,7 +6,7 @@ import { MonitorStack } from '../../lib/monitor-stack';
 
 const projectRoot = new URL('../../', import.meta.url);
 
-/** The context of cdk.json, so tests synthesize with the feature flags `cdk synth` uses. */
+/** Reads the context of cdk.json, so tests synthesize with the feature flags `cdk synth` uses. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(new URL('cdk.json', projectRoot), 'utf8')) as {
     context?: Record<string, unknown>;
@@ -20,7 +20,7 @@ export interface SynthOptions {
   /** Runs before synthesis, for example to add validation plugins to the app. */
   prepare?: (app: App, stack: MonitorStack) => void;
   outdir?: string;
-  /** Bundle the handlers with esbuild; off by default because assertions do not need the code. */
+  /** Bundles the handlers with esbuild. Off by default, because assertions do not need the code. */
   bundle?: boolean;
 }
 
