@@ -1,11 +1,24 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readStackConfig } from '../lib/config';
+import { readStackConfig, type StackConfig, StackConfigError } from '../lib/config';
 import { MonitorStack } from '../lib/monitor-stack';
 import { addMonitorNagSuppressions } from '../lib/nag';
 
+/** Reads the configuration, and on an invalid value prints its message without a stack trace and exits 1. */
+function readConfigOrExit(app: App): StackConfig {
+  try {
+    return readStackConfig((key) => app.node.tryGetContext(key));
+  } catch (error) {
+    if (error instanceof StackConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
 const app = new App();
-const config = readStackConfig((key) => app.node.tryGetContext(key));
+const config = readConfigOrExit(app);
 
 // No env: the stack stays environment-agnostic, so synth needs no account or region lookups.
 const stack = new MonitorStack(app, 'EodhJobMonitor', {

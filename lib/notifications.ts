@@ -30,6 +30,8 @@ export class Notifications extends Construct {
       displayName: 'EODH job monitor',
       // The AWS managed key's policy already lets SNS use it for this account, so publishers
       // need no KMS permission of their own.
+      // NOTE: EventBridge rules and CloudWatch alarms cannot publish to a topic under this key,
+      // because its key policy cannot grant those services. Such targets need a customer managed key.
       masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
       enforceSSL: true,
     });
