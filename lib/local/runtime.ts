@@ -56,6 +56,8 @@ export interface LocalRunResult {
   outcome: OutcomeSummary | null;
   lastCheck: CheckResult | null;
   plan: PlanSummary | null;
+  /** Names of the states entered, in order (Map iterations interleave). */
+  statesEntered: string[];
   /** Fail state error and cause when the execution failed. */
   error: { name: string; message: string } | null;
   stats: LocalRunStats;
@@ -81,6 +83,7 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
   let lastCheck: CheckResult | null = null;
   let plan: PlanSummary | null = null;
   let outcome: OutcomeSummary | null = null;
+  const statesEntered: string[] = [];
 
   const checkStatus = createCheckStatusHandler({
     fetch: options.fetch,
@@ -163,6 +166,7 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
       stats.historyEvents += 1;
       if (event.type === 'StateEntered') {
         stats.stateTransitions += 1;
+        statesEntered.push(event.state.name);
         options.onProgress?.({ kind: 'state', name: event.state.name });
       }
     }
@@ -179,5 +183,5 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
   }
   await counting;
 
-  return { executionStatus, outcome, lastCheck, plan, error, stats };
+  return { executionStatus, outcome, lastCheck, plan, statesEntered, error, stats };
 }
