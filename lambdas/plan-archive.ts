@@ -1,4 +1,80 @@
-// Placeholder so the CDK entry exists while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler not built yet');
-};
+import { S3Client } from '@aws-sdk/client-s3';
+import { createGuardedFetch } from './adapters/http';
+import { buildOnFirstCall, logger, type MonitorLogger, wrapHandler } from './adapters/powertools';
+import { archiveStoreFromEnv } from './adapters/s3-store';
+import { tokenSourceFromConfig } from './adapters/token';
+import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
+import { readMonitorConfig } from './core/config';
+import { defaultBatchSize, planArchive, validateArchiveJob } from './core/plan';
+import { type ArchiveStore, type Clock, type GuardedFetch, systemClock } from './core/ports';
+import type { CheckResult, JobContext, PlanSummary } from './core/state';
+
+export interface PlanArchiveDependencies {
+  fetch: GuardedFetch;
+  store: ArchiveStore;
+  clock: Clock;
+  logger: Pick<MonitorLogger, 'info' | 'warn' | 'appendKeys' | 'removeKeys'>;
+  /**
+   * Files per `Archive artifacts` batch; one batch is one Lambda invocation.
+   * @default 25
+   */
+  batchSize?: number;
+  /** @default three attempts, 1 s and 4 s apart */
+  retry?: RetryPolicy;
+}
+
+export interface PlanArchiveInput {
+  job: JobContext;
+  /** Last status check; used for the job status and results link when the status re-fetch fails. */
+  check: CheckResult | null;
+}
+
+/**
+ * Builds the handler of `Plan archive`: stores the job's status, results and item documents,
+ * writes `plan.json` and returns the batch indices for the Map state. Problems with the job's
+ * documents are reported in the summary; only store errors and invalid input throw.
+ */
+export function createPlanArchiveHandler(
+  dependencies: PlanArchiveDependencies,
+): (input: PlanArchiveInput) => Promise<PlanSummary> {
+  const batchSize = dependencies.batchSize ?? defaultBatchSize;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`invalid batch size ${batchSize}: expected a whole number of files of at least 1`);
+  }
+
+  return async (input) => {
+    const job = validateArchiveJob(input?.job);
+    const check = input.check ?? null;
+    dependencies.logger.appendKeys({ job_id: job.jobId, workspace: job.workspace });
+    try {
+      return await planArchive(
+        {
+          fetch: dependencies.fetch,
+          store: dependencies.store,
+          clock: dependencies.clock,
+          logger: dependencies.logger,
+          batchSize,
+          retry: dependencies.retry ?? defaultRetryPolicy,
+        },
+        job,
+        check,
+      );
+    } finally {
+      dependencies.logger.removeKeys(['job_id', 'workspace']);
+    }
+  };
+}
+
+function defaultDependencies(): PlanArchiveDependencies {
+  const config = readMonitorConfig(process.env);
+  const fetch = createGuardedFetch({
+    allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
+    allowLoopback: config.allowLoopback,
+    getToken: tokenSourceFromConfig(config),
+    timeoutMs: config.httpTimeoutMs,
+  });
+  const store = archiveStoreFromEnv(new S3Client({}), process.env);
+  return { fetch, store, clock: systemClock, logger };
+}
+
+export const handler = wrapHandler(buildOnFirstCall(() => createPlanArchiveHandler(defaultDependencies())));
