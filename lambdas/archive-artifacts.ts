@@ -1,4 +1,93 @@
-// Placeholder so the CDK entry exists while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler not built yet');
-};
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createGuardedFetch } from './adapters/http';
+import {
+  buildOnFirstCall,
+  discardMetrics,
+  logger,
+  type MetricsRecorder,
+  type MonitorLogger,
+  metrics,
+  wrapHandler,
+} from './adapters/powertools';
+import { archiveStoreFromEnv } from './adapters/s3-store';
+import { tokenSourceFromConfig } from './adapters/token';
+import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
+import { readMonitorConfig } from './core/config';
+import { archiveBatch } from './core/copy';
+import { InvalidInputError } from './core/errors';
+import { validateArchiveJob } from './core/plan';
+import type { ArchiveStore, GuardedFetch } from './core/ports';
+import type { BatchInput, BatchSummary } from './core/state';
+import { describeValue } from './core/validation';
+
+export interface ArchiveArtifactsDependencies {
+  fetch: GuardedFetch;
+  store: ArchiveStore;
+  logger: Pick<MonitorLogger, 'info' | 'warn' | 'appendKeys' | 'removeKeys'>;
+  /** @default metrics are dropped */
+  metrics?: MetricsRecorder;
+  /** @default three attempts, 1 s and 4 s apart, for 429, 502-504, network errors and cut downloads */
+  retry?: RetryPolicy;
+}
+
+/**
+ * Builds the handler of `Archive batch` (one iteration of the `Archive artifacts` Map state):
+ * copies the batch's files from `plan.json` into the archive and writes the batch's manifest
+ * part. A file that cannot be archived is reported in the summary. Only store errors, a
+ * missing plan and invalid input throw, so a failed file never makes Step Functions retry
+ * the whole batch.
+ */
+export function createArchiveArtifactsHandler(
+  dependencies: ArchiveArtifactsDependencies,
+): (input: BatchInput) => Promise<BatchSummary> {
+  const recorder = dependencies.metrics ?? discardMetrics;
+
+  return async (input) => {
+    const job = validateArchiveJob(input?.job);
+    const batch = input.batch;
+    if (!Number.isSafeInteger(batch) || batch < 0) {
+      throw new InvalidInputError(
+        'batch',
+        `invalid batch ${describeValue(batch)}: expected a whole number from 0`,
+      );
+    }
+
+    dependencies.logger.appendKeys({ job_id: job.jobId, workspace: job.workspace, batch });
+    try {
+      const summary = await archiveBatch(
+        {
+          fetch: dependencies.fetch,
+          store: dependencies.store,
+          logger: dependencies.logger,
+          retry: dependencies.retry ?? defaultRetryPolicy,
+        },
+        job,
+        batch,
+      );
+      recorder.addMetric('FilesArchived', MetricUnit.Count, summary.filesArchived);
+      recorder.addMetric('FilesSkipped', MetricUnit.Count, summary.filesSkipped);
+      recorder.addMetric('FilesFailed', MetricUnit.Count, summary.filesFailed);
+      recorder.addMetric('BytesArchived', MetricUnit.Bytes, summary.bytesArchived);
+      return summary;
+    } finally {
+      dependencies.logger.removeKeys(['job_id', 'workspace', 'batch']);
+    }
+  };
+}
+
+function defaultDependencies(): ArchiveArtifactsDependencies {
+  const config = readMonitorConfig(process.env);
+  const fetch = createGuardedFetch({
+    allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
+    allowLoopback: config.allowLoopback,
+    getToken: tokenSourceFromConfig(config),
+    timeoutMs: config.httpTimeoutMs,
+  });
+  const store = archiveStoreFromEnv(new S3Client({}), process.env);
+  return { fetch, store, logger, metrics };
+}
+
+export const handler = wrapHandler(
+  buildOnFirstCall(() => createArchiveArtifactsHandler(defaultDependencies())),
+);
