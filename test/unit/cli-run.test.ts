@@ -139,7 +139,7 @@ describe('eodh-monitor run --sandbox --virtual-clock', () => {
     const summary = JSON.parse(await readFile(summaryFile, 'utf8')) as Record<string, unknown>;
     expect(summary.outcome).toBe('succeeded');
     expect(summary.workspace).toBe('demo-ws');
-    expect(summary.archive).toBe(join(archive, 'demo-ws', String(summary.jobId)) + '/');
+    expect(summary.archive).toBe(`${join(archive, 'demo-ws', String(summary.jobId))}/`);
     expect(summary.filesArchived).toBe(6);
     expect(summary.bytesArchived).toBeGreaterThan(400_000);
     expect(summary.checks).toBeGreaterThanOrEqual(2);
