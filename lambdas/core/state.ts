@@ -10,7 +10,15 @@ import { z } from 'zod';
 export const outcomes = ['succeeded', 'failed', 'dismissed', 'timed_out', 'monitor_error'] as const;
 export type Outcome = (typeof outcomes)[number];
 
-export const jobStatuses = ['accepted', 'running', 'paused', 'successful', 'failed', 'dismissed', 'unknown'] as const;
+export const jobStatuses = [
+  'accepted',
+  'running',
+  'paused',
+  'successful',
+  'failed',
+  'dismissed',
+  'unknown',
+] as const;
 export type JobStatus = (typeof jobStatuses)[number];
 
 export const terminalStatuses: readonly JobStatus[] = ['successful', 'failed', 'dismissed'];
