@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createGuardedFetch } from './adapters/http';
 import {
   buildOnFirstCall,
@@ -8,12 +9,13 @@ import {
   type MetricsRecorder,
   type MonitorLogger,
   metrics,
+  tracer,
   wrapHandler,
 } from './adapters/powertools';
 import { archiveStoreFromEnv } from './adapters/s3-store';
 import { tokenSourceFromConfig } from './adapters/token';
 import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
-import { readMonitorConfig } from './core/config';
+import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { archiveBatch } from './core/copy';
 import { InvalidInputError } from './core/errors';
 import { validateArchiveJob } from './core/plan';
@@ -76,18 +78,27 @@ export function createArchiveArtifactsHandler(
   };
 }
 
-function defaultDependencies(): ArchiveArtifactsDependencies {
-  const config = readMonitorConfig(process.env);
+/**
+ * Builds the dependencies from configuration: the guarded fetch with the configured token
+ * source, the S3 store from `ARCHIVE_BUCKET` and `ARCHIVE_PREFIX`, and the shared Powertools
+ * logger and metrics. AWS clients are traced with X-Ray.
+ */
+export function defaultArchiveArtifactsDependencies(
+  config: MonitorConfig = readMonitorConfig(),
+  env: Env = process.env,
+): ArchiveArtifactsDependencies {
+  const secretsClient =
+    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const fetch = createGuardedFetch({
     allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
     allowLoopback: config.allowLoopback,
-    getToken: tokenSourceFromConfig(config),
+    getToken: tokenSourceFromConfig(config, env, { client: secretsClient }),
     timeoutMs: config.httpTimeoutMs,
   });
-  const store = archiveStoreFromEnv(new S3Client({}), process.env);
+  const store = archiveStoreFromEnv(tracer.captureAWSv3Client(new S3Client({})), env);
   return { fetch, store, logger, metrics };
 }
 
 export const handler = wrapHandler(
-  buildOnFirstCall(() => createArchiveArtifactsHandler(defaultDependencies())),
+  buildOnFirstCall(() => createArchiveArtifactsHandler(defaultArchiveArtifactsDependencies())),
 );

@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createGuardedFetch } from './adapters/http';
-import { buildOnFirstCall, logger, type MonitorLogger, wrapHandler } from './adapters/powertools';
+import { buildOnFirstCall, logger, type MonitorLogger, tracer, wrapHandler } from './adapters/powertools';
 import { archiveStoreFromEnv } from './adapters/s3-store';
 import { tokenSourceFromConfig } from './adapters/token';
 import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
-import { readMonitorConfig } from './core/config';
+import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { defaultBatchSize, planArchive, validateArchiveJob } from './core/plan';
 import { type ArchiveStore, type Clock, type GuardedFetch, systemClock } from './core/ports';
 import type { CheckResult, JobContext, PlanSummary } from './core/state';
@@ -65,16 +66,27 @@ export function createPlanArchiveHandler(
   };
 }
 
-function defaultDependencies(): PlanArchiveDependencies {
-  const config = readMonitorConfig(process.env);
+/**
+ * Builds the dependencies from configuration: the guarded fetch with the configured token
+ * source, the S3 store from `ARCHIVE_BUCKET` and `ARCHIVE_PREFIX`, the system clock and the
+ * shared Powertools logger. AWS clients are traced with X-Ray.
+ */
+export function defaultPlanArchiveDependencies(
+  config: MonitorConfig = readMonitorConfig(),
+  env: Env = process.env,
+): PlanArchiveDependencies {
+  const secretsClient =
+    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const fetch = createGuardedFetch({
     allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
     allowLoopback: config.allowLoopback,
-    getToken: tokenSourceFromConfig(config),
+    getToken: tokenSourceFromConfig(config, env, { client: secretsClient }),
     timeoutMs: config.httpTimeoutMs,
   });
-  const store = archiveStoreFromEnv(new S3Client({}), process.env);
+  const store = archiveStoreFromEnv(tracer.captureAWSv3Client(new S3Client({})), env);
   return { fetch, store, clock: systemClock, logger };
 }
 
-export const handler = wrapHandler(buildOnFirstCall(() => createPlanArchiveHandler(defaultDependencies())));
+export const handler = wrapHandler(
+  buildOnFirstCall(() => createPlanArchiveHandler(defaultPlanArchiveDependencies())),
+);

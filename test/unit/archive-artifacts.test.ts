@@ -8,9 +8,11 @@ import { createS3Store } from '../../lambdas/adapters/s3-store';
 import {
   type ArchiveArtifactsDependencies,
   createArchiveArtifactsHandler,
+  defaultArchiveArtifactsDependencies,
 } from '../../lambdas/archive-artifacts';
 import type { RetryPolicy } from '../../lambdas/core/concurrency';
-import { InvalidInputError, MonitorError } from '../../lambdas/core/errors';
+import { readMonitorConfig } from '../../lambdas/core/config';
+import { ConfigurationError, InvalidInputError, MonitorError } from '../../lambdas/core/errors';
 import type { ManifestPart, ManifestRecord } from '../../lambdas/core/manifest';
 import type { ArchivePlan, PlanEntry } from '../../lambdas/core/plan';
 import type { ArchiveStore, GuardedFetch } from '../../lambdas/core/ports';
@@ -577,5 +579,21 @@ describe('plan and archive against s3rver', () => {
         'status.json',
       ].map((key) => `${prefix}${key}`),
     );
+  });
+});
+
+describe('defaultArchiveArtifactsDependencies', () => {
+  it('builds the S3 store from the environment', () => {
+    const env = { ARCHIVE_BUCKET: 'team-archive', EODH_TOKEN: 'token' };
+
+    const dependencies = defaultArchiveArtifactsDependencies(readMonitorConfig(env), env);
+
+    expect(dependencies.store.location).toBe('s3://team-archive/');
+    expect(dependencies.metrics).toBeDefined();
+  });
+
+  it('rejects a missing bucket', () => {
+    expect(() => defaultArchiveArtifactsDependencies(readMonitorConfig({}), {})).toThrow(/ARCHIVE_BUCKET/);
+    expect(() => defaultArchiveArtifactsDependencies(readMonitorConfig({}), {})).toThrow(ConfigurationError);
   });
 });

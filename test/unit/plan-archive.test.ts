@@ -6,14 +6,19 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryStore } from '../../lambdas/adapters/directory-store';
 import type { RetryPolicy } from '../../lambdas/core/concurrency';
-import { InvalidInputError } from '../../lambdas/core/errors';
+import { readMonitorConfig } from '../../lambdas/core/config';
+import { ConfigurationError, InvalidInputError } from '../../lambdas/core/errors';
 import { assertSafeKey } from '../../lambdas/core/keys';
 import type { ManifestPart } from '../../lambdas/core/manifest';
 import { type ArchivePlan, planArchive } from '../../lambdas/core/plan';
 import type { ArchiveStore, GuardedFetch } from '../../lambdas/core/ports';
 import type { JsonObject } from '../../lambdas/core/stac';
 import type { CheckResult, JobContext, PlanSummary } from '../../lambdas/core/state';
-import { createPlanArchiveHandler, type PlanArchiveDependencies } from '../../lambdas/plan-archive';
+import {
+  createPlanArchiveHandler,
+  defaultPlanArchiveDependencies,
+  type PlanArchiveDependencies,
+} from '../../lambdas/plan-archive';
 import resultItem from '../fixtures/eodh/result-item.json';
 import resultsCollection from '../fixtures/eodh/results-collection.json';
 
@@ -897,5 +902,20 @@ describe('createPlanArchiveHandler store errors', () => {
       'AccessDenied: not allowed to write',
     );
     expect(keys).toEqual({});
+  });
+});
+
+describe('defaultPlanArchiveDependencies', () => {
+  it('builds the S3 store from the environment', () => {
+    const env = { ARCHIVE_BUCKET: 'team-archive', ARCHIVE_PREFIX: 'eodh', EODH_TOKEN: 'token' };
+
+    const dependencies = defaultPlanArchiveDependencies(readMonitorConfig(env), env);
+
+    expect(dependencies.store.location).toBe('s3://team-archive/eodh/');
+    expect(dependencies.store.uriOf(prefix)).toBe(`s3://team-archive/eodh/${prefix}`);
+  });
+
+  it('rejects a missing bucket', () => {
+    expect(() => defaultPlanArchiveDependencies(readMonitorConfig({}), {})).toThrow(ConfigurationError);
   });
 });
