@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryStore } from '../../lambdas/adapters/directory-store';
+import { type ClosableGuardedFetch, createGuardedFetch } from '../../lambdas/adapters/http';
 import { createS3Store } from '../../lambdas/adapters/s3-store';
 import { copyArtifact, sha256FromMultihash, unexpectedContentReason } from '../../lambdas/core/copy';
 import { TransientHttpError, UrlNotAllowedError } from '../../lambdas/core/errors';
@@ -441,5 +444,99 @@ describe('copyArtifact streaming', () => {
     expect(cut.record.outcome).toBe('failed');
     expect(local.commands).toContain('AbortMultipartUploadCommand');
     expect(await store.head('ws/job/cut.tif')).toBeNull();
+  });
+});
+
+describe('copyArtifact through the guarded fetch', () => {
+  const bytes = patternBytes(3 * 1024 * 1024 + 5);
+  let server: Server;
+  let origin: string;
+  let guardedFetch: ClosableGuardedFetch;
+  const authorizations: Array<string | undefined> = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      authorizations.push(request.headers.authorization);
+      if (request.url === '/files/ndvi.tif') {
+        response.writeHead(200, { 'content-type': 'image/tiff', 'content-length': String(bytes.length) });
+        response.end(bytes);
+      } else if (request.url === '/files/cut.tif') {
+        // Announces the whole file, sends a third of it, then drops the connection.
+        response.writeHead(200, { 'content-type': 'image/tiff', 'content-length': String(bytes.length) });
+        response.write(bytes.subarray(0, 1024 * 1024), () => response.destroy());
+      } else if (request.url === '/files/login') {
+        // The target is never requested: the guard rejects the host before connecting.
+        response.writeHead(302, { location: 'https://login.example.org/sign-in' });
+        response.end();
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    origin = `http://127.0.0.1:${port}`;
+    guardedFetch = createGuardedFetch({
+      allowedHosts: [`127.0.0.1:${port}`],
+      allowLoopback: true,
+      getToken: async () => 'test-token',
+      timeoutMs: 10_000,
+    });
+  });
+
+  afterAll(async () => {
+    await guardedFetch.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('streams a served file byte for byte', async () => {
+    const store = createDirectoryStore(directory);
+
+    const result = await copyArtifact(
+      { fetch: guardedFetch, store },
+      'ws/job/ndvi.tif',
+      planEntry({
+        url: `${origin}/files/ndvi.tif`,
+        expectedBytes: bytes.length,
+        checksum: `1220${sha256(bytes)}`,
+      }),
+    );
+
+    expect(result.record).toMatchObject({ outcome: 'archived', bytes: bytes.length, sha256: sha256(bytes) });
+    expect(Buffer.compare(await readFile(path.join(directory, 'ws/job/ndvi.tif')), Buffer.from(bytes))).toBe(
+      0,
+    );
+    expect(authorizations.at(-1)).toBe('Bearer test-token');
+  });
+
+  it('fails a dropped connection and stores nothing', async () => {
+    const store = createDirectoryStore(directory);
+
+    const result = await copyArtifact(
+      { fetch: guardedFetch, store },
+      'ws/job/cut.tif',
+      planEntry({ url: `${origin}/files/cut.tif` }),
+    );
+
+    expect(result.record.outcome).toBe('failed');
+    expect(result.record.reason).toMatch(/^download interrupted: /);
+    expect(result.retryable).toBe(true);
+    const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+    expect(entries.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual([]);
+  });
+
+  it('fails a redirect to another host', async () => {
+    const store = createDirectoryStore(directory);
+
+    const result = await copyArtifact(
+      { fetch: guardedFetch, store },
+      'ws/job/login.tif',
+      planEntry({ url: `${origin}/files/login` }),
+    );
+
+    expect(result.record.reason).toMatch(
+      /^request failed: redirect from 127\.0\.0\.1:\d+ to login\.example\.org rejected/,
+    );
+    expect(result.retryable).toBe(false);
+    expect(await readdir(directory)).toEqual([]);
   });
 });
