@@ -127,6 +127,8 @@ function buildDefinition(
       state: sfn.JsonPath.entirePayload,
       executionInput: sfn.JsonPath.executionInput,
       executionName: sfn.JsonPath.executionName,
+      execution: sfn.JsonPath.executionName,
+      executionArn: sfn.JsonPath.executionId,
     },
     resultPath: '$.outcome',
   });
@@ -147,7 +149,12 @@ function buildDefinition(
   validateInput.addCatch(publishMonitorFailure, catchIntoFailure);
 
   const checkJobStatus = invokeTask(scope, StateName.checkJobStatus, functions.checkStatus, {
-    parameters: { job: sfn.JsonPath.objectAt('$.job'), previous: sfn.JsonPath.objectAt('$.check') },
+    parameters: {
+      job: sfn.JsonPath.objectAt('$.job'),
+      previous: sfn.JsonPath.objectAt('$.check'),
+      execution: sfn.JsonPath.executionName,
+      executionArn: sfn.JsonPath.executionId,
+    },
     resultPath: '$.check',
   });
   checkJobStatus.addCatch(publishMonitorFailure, catchIntoFailure);
@@ -182,6 +189,8 @@ function buildDefinition(
       check: sfn.JsonPath.objectAt('$.check'),
       plan: sfn.JsonPath.objectAt('$.plan'),
       archive: sfn.JsonPath.objectAt('$.archive'),
+      execution: sfn.JsonPath.executionName,
+      executionArn: sfn.JsonPath.executionId,
     },
     resultPath: '$.outcome',
   });

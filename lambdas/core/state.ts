@@ -100,6 +100,10 @@ export interface CheckResult {
 export interface CheckInput {
   job: JobContext;
   previous: CheckResult | null;
+  /** `$$.Execution.Name`, for log lines. */
+  execution?: string;
+  /** `$$.Execution.Id`, the execution ARN. */
+  executionArn?: string;
 }
 
 /** Output of `Validate input`; replaces the whole state. */
@@ -156,6 +160,10 @@ export interface PublishInput {
   check: CheckResult | null;
   plan: PlanSummary | null;
   archive: BatchSummary[] | null;
+  /** `$$.Execution.Name`. */
+  execution?: string;
+  /** `$$.Execution.Id`, the execution ARN. */
+  executionArn?: string;
 }
 
 /** Input of `Publish monitor failure`: the whole state as it was, plus the caught error. */
@@ -164,6 +172,10 @@ export interface MonitorFailureInput {
   state: Record<string, unknown>;
   executionInput: unknown;
   executionName: string;
+  /** `$$.Execution.Name`, the same value as `executionName`. */
+  execution?: string;
+  /** `$$.Execution.Id`, the execution ARN. */
+  executionArn?: string;
 }
 
 /** Output of `Publish outcome` and `Publish monitor failure`, kept at `$.outcome`. */

@@ -187,9 +187,11 @@ describe('monitor definition on the local engine', () => {
   const stateMachine = new StateMachine(extracted.definition as unknown as StateMachineDefinition);
   const noWait = { [StateName.waitForNextCheck]: 0, [StateName.waitForLogLinks]: 0 };
   const job = { jobId: 'job-1', workspace: 'demo-ws' };
-  // The engine fills in Execution.Input and Execution.StartTime but not Execution.Name, which
-  // Validate input and Publish monitor failure read.
-  const context = { Execution: { Name: 'job-1' } };
+  // The engine fills in Execution.Input and Execution.StartTime but not Execution.Name or
+  // Execution.Id, which the task parameters read.
+  const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:Monitor:job-1';
+  const context = { Execution: { Name: 'job-1', Id: executionArn } };
+  const identity = { execution: 'job-1', executionArn };
 
   it('runs a job from validation to Job succeeded', async () => {
     const calls: { state: string; input: JSONValue }[] = [];
@@ -240,8 +242,12 @@ describe('monitor definition on the local engine', () => {
     expect(calls[0]?.input).toEqual(
       expect.objectContaining({ input: { jobId: 'job-1', workspace: 'demo-ws' }, executionName: 'job-1' }),
     );
-    expect(calls[1]?.input).toEqual({ job, previous: null });
-    expect(calls[2]?.input).toEqual({ job, previous: { next: 'wait', nextCheckSeconds: 1, checks: 1 } });
+    expect(calls[1]?.input).toEqual({ job, previous: null, ...identity });
+    expect(calls[2]?.input).toEqual({
+      job,
+      previous: { next: 'wait', nextCheckSeconds: 1, checks: 1 },
+      ...identity,
+    });
     expect(calls[3]?.input).toEqual({ job, check: { next: 'archive', nextCheckSeconds: 1, checks: 2 } });
     expect(calls.slice(4, 6).map((call) => call.input)).toEqual([
       { job, batch: 0 },
@@ -255,6 +261,7 @@ describe('monitor definition on the local engine', () => {
         { batch: 0, filesArchived: 1 },
         { batch: 1, filesArchived: 1 },
       ],
+      ...identity,
     });
   });
 
@@ -296,6 +303,7 @@ describe('monitor definition on the local engine', () => {
       },
       executionInput: { jobId: 'job-1', workspace: 'demo-ws' },
       executionName: 'job-1',
+      ...identity,
     });
   });
 });

@@ -600,11 +600,18 @@ describe('state machine definition', () => {
       'state.$': '$',
       'executionInput.$': '$$.Execution.Input',
       'executionName.$': '$$.Execution.Name',
+      'execution.$': '$$.Execution.Name',
+      'executionArn.$': '$$.Execution.Id',
     });
   });
 
   it('passes the previous check to Check job status', () => {
-    expect(state(StateName.checkJobStatus).Parameters).toEqual({ 'job.$': '$.job', 'previous.$': '$.check' });
+    expect(state(StateName.checkJobStatus).Parameters).toEqual({
+      'job.$': '$.job',
+      'previous.$': '$.check',
+      'execution.$': '$$.Execution.Name',
+      'executionArn.$': '$$.Execution.Id',
+    });
     expect(state(StateName.checkJobStatus).ResultPath).toBe('$.check');
     expect(state(StateName.checkJobStatus).Next).toBe(StateName.jobFinished);
   });
@@ -650,6 +657,8 @@ describe('state machine definition', () => {
       'check.$': '$.check',
       'plan.$': '$.plan',
       'archive.$': '$.archive',
+      'execution.$': '$$.Execution.Name',
+      'executionArn.$': '$$.Execution.Id',
     });
     expect(state(StateName.publishOutcome).ResultPath).toBe('$.outcome');
     expect(state(StateName.publishOutcome).Next).toBe(StateName.whichOutcome);
