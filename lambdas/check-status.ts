@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createGuardedFetch, parseRetryAfter, readBodyText } from './adapters/http';
 import {
   buildOnFirstCall,

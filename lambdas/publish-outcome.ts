@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildOnFirstCall, logger, type MonitorLogger, tracer, wrapHandler } from './adapters/powertools';
 import { archiveStoreFromEnv } from './adapters/s3-store';
 import { createSnsNotifier } from './adapters/sns-notifier';

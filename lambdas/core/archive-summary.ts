@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManifestPart, ManifestRecord } from './manifest';
 import { type ArchiveFacts, MAX_LISTED_FAILURES } from './notification';
 import type { ArchiveFailure, BatchSummary, Outcome, PlanSummary } from './state';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './errors';
 import type { MonitorOptions } from './state';
 import { assertUrlAllowed, describeValue, type HostPattern, parseHostPatterns } from './validation';

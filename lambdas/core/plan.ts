@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { mapWithConcurrency, type RetryPolicy, retrying } from './concurrency';
 import { InvalidInputError } from './errors';
 import { assertSafeKey, fileNameFromUrl, joinKey, SegmentAllocator, sanitizeSegment } from './keys';
