@@ -1,6 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { ConfigurationError, TransientHttpError, UrlNotAllowedError } from '../core/errors';
 import type { GuardedFetch, GuardedFetchInit, TokenSource } from '../core/ports';
 import {
@@ -12,6 +11,7 @@ import {
   isAddressAllowed,
   parseHostPatterns,
 } from '../core/validation';
+import { Agent, buildConnector, fetch as undiciFetch } from './undici';
 
 /**
  * GET with the monitor's safety rules, built on undici. Two layers guard every request. Before
