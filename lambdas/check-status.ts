@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { createGuardedFetch, parseRetryAfter, readBodyText } from './adapters/http';
 import {
@@ -11,28 +12,32 @@ import {
   tracer,
   wrapHandler,
 } from './adapters/powertools';
+import { createSnsNotifier } from './adapters/sns-notifier';
 import { tokenSourceFromConfig } from './adapters/token';
-import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
+import { decideCheck, type FetchOutcome, recordWarnings, warningsDue } from './core/check-decision';
+import { parseCheckResult } from './core/check-result';
+import { type Env, type MonitorConfig, readEnvValue, readMonitorConfig } from './core/config';
 import { InvalidInputError, TransientHttpError } from './core/errors';
-import { type Clock, type GuardedFetch, type RandomSource, systemClock } from './core/ports';
-import { nextCheckSeconds, retryAfterCapSeconds } from './core/schedule';
+import { type Clock, type GuardedFetch, type Notifier, type RandomSource, systemClock } from './core/ports';
 import {
   type CheckInput,
   type CheckResult,
-  giveUpReasons,
   type JobContext,
-  jobStatuses,
   monitorOptionsSchema,
-  nextSteps,
+  type WarningKind,
 } from './core/state';
-import { isTerminalStatus, parseStatusDocument, type StatusSnapshot, truncateText } from './core/status';
+import { parseStatusDocument } from './core/status';
 import { describeValue, hostLabelOf } from './core/validation';
+import { composeWarning } from './core/warning';
+
+export { decideCheck, type FetchOutcome } from './core/check-decision';
 
 /**
  * `Check job status`: one GET of the job's status document, reduced to a small projection and a
  * decision for `Job finished?`. Transient failures and token rejections are counted instead of
  * thrown, so the state machine keeps waiting until a budget runs out. Only rule violations (a URL
- * not allowed) and invalid input throw.
+ * not allowed) and invalid input throw. The first token rejection and the first long quiet spell
+ * of a job are published as warnings, once per job.
  */
 
 export interface CheckStatusDeps {
@@ -42,19 +47,14 @@ export interface CheckStatusDeps {
   logger: MonitorLogger;
   /** @default metrics are dropped */
   metrics?: MetricsRecorder;
+  /** Publishes warnings. @default null, warnings are only logged */
+  notifier?: Notifier | null;
+  /** Secret the token is read from, named in the token warning. @default null, `EODH_TOKEN` */
+  tokenSecretName?: string | null;
 }
 
 /** Status documents are a few KB; 1 MiB leaves room for hundreds of log links. */
 const maxStatusDocumentBytes = 1_048_576;
-const maxErrorLength = 300;
-/** Maximum wait between re-checks of a finished job whose log links are missing. */
-const logLinkPollSeconds = 10;
-
-/** Result of one status request: a status snapshot, a transient failure, or a 401/403/404/410 rejection. */
-export type FetchOutcome =
-  | { kind: 'ok'; snapshot: StatusSnapshot }
-  | { kind: 'transient'; error: string; httpStatus: number | null; retryAfterSeconds: number | null }
-  | { kind: 'rejected'; error: string; httpStatus: number };
 
 const jobContextSchema = z.object({
   jobId: z.string().min(1),
@@ -65,34 +65,12 @@ const jobContextSchema = z.object({
   generation: z.number().int().min(0),
 });
 
-const nullableText = z.string().nullable();
-const counter = z.number().int().min(0);
-
-const checkResultSchema = z.object({
-  status: z.enum(jobStatuses),
-  rawStatus: nullableText,
-  progress: z.number().nullable(),
-  message: nullableText,
-  processId: nullableText,
-  created: nullableText,
-  started: nullableText,
-  finished: nullableText,
-  updated: nullableText,
-  resultsUrl: nullableText,
-  logUrls: counter,
-  checks: counter,
-  consecutiveTransientErrors: counter,
-  consecutiveAuthErrors: counter,
-  lastError: nullableText,
-  lastCheckedAt: z.string(),
-  terminalSeenAt: nullableText,
-  next: z.enum(nextSteps),
-  giveUpReason: z.enum(giveUpReasons).nullable(),
-  nextCheckSeconds: z.number().int().min(1),
-});
-
 /** Validates the Task input, which the state machine builds from `$.job` and `$.check`. */
-export function parseCheckInput(input: unknown): { job: JobContext; previous: CheckResult | null } {
+export function parseCheckInput(input: unknown): {
+  job: JobContext;
+  previous: CheckResult | null;
+  execution: string | null;
+} {
   const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
   const job = jobContextSchema.safeParse(fields.job);
   if (!job.success) {
@@ -104,24 +82,18 @@ export function parseCheckInput(input: unknown): { job: JobContext; previous: Ch
       { cause: job.error },
     );
   }
+  const execution = typeof fields.execution === 'string' ? fields.execution : null;
   if (fields.previous === undefined || fields.previous === null) {
-    return { job: job.data, previous: null };
+    return { job: job.data, previous: null, execution };
   }
-  const previous = checkResultSchema.safeParse(fields.previous);
-  if (!previous.success) {
-    const issue = previous.error.issues[0];
-    const field = ['previous', ...(issue?.path ?? []).map(String)].join('.');
+  const previous = parseCheckResult(fields.previous, 'previous');
+  if (!previous.ok) {
     throw new InvalidInputError(
-      field,
-      `invalid ${field} ${describeValue(fields.previous)} in the Check job status input: ${issue?.message ?? 'invalid value'}`,
-      { cause: previous.error },
+      previous.field,
+      `invalid ${previous.field} ${describeValue(fields.previous)} in the Check job status input: ${previous.message}`,
     );
   }
-  return { job: job.data, previous: previous.data };
-}
-
-function errorText(text: string): string {
-  return truncateText(text, maxErrorLength);
+  return { job: job.data, previous: previous.check, execution };
 }
 
 /** GETs the status document and classifies the response as good, transient or rejected. */
@@ -205,155 +177,98 @@ async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<Fetc
   return { kind: 'ok', snapshot };
 }
 
-/** Time the job's age counts from: its `created` time, else when monitoring started. */
-function jobStartMs(job: JobContext, created: string | null): number {
-  const createdMs = created === null ? Number.NaN : Date.parse(created);
-  return Number.isNaN(createdMs) ? Date.parse(job.monitorStartedAt) : createdMs;
-}
-
-/** Copies the status fields of the previous check, for a check that received no document. */
-function previousStatusFields(previous: CheckResult | null) {
-  return {
-    status: previous?.status ?? 'unknown',
-    rawStatus: previous?.rawStatus ?? null,
-    progress: previous?.progress ?? null,
-    message: previous?.message ?? null,
-    processId: previous?.processId ?? null,
-    created: previous?.created ?? null,
-    started: previous?.started ?? null,
-    finished: previous?.finished ?? null,
-    updated: previous?.updated ?? null,
-    resultsUrl: previous?.resultsUrl ?? null,
-    logUrls: previous?.logUrls ?? 0,
-  } satisfies Partial<CheckResult>;
-}
-
 /**
- * Builds the check result from one fetch outcome: pure, so every branch of the decision is
- * tested with a fixed clock and random source.
+ * Sends DELETE to the job's status URL, for a job past `maxJobAgeHours` when `dismissOnTimeout`
+ * is set. A failed request is logged and reported in the outcome, never thrown.
  */
-export function decideCheck(
+async function dismissJob(job: JobContext, deps: CheckStatusDeps): Promise<'dismissed' | 'failed'> {
+  try {
+    const response = await deps.fetch(job.statusUrl, { method: 'DELETE', accept: 'application/json' });
+    await response.body?.cancel().catch(() => {});
+    if (response.ok) {
+      deps.logger.warn('job dismissed after the maximum job age', { httpStatus: response.status });
+      return 'dismissed';
+    }
+    deps.logger.error('job dismissal failed', { httpStatus: response.status });
+  } catch (error) {
+    deps.logger.error('job dismissal failed', { error });
+  }
+  return 'failed';
+}
+
+/** Publishes the warnings that are due; a failed publish is logged and retried on the next check. */
+async function publishWarnings(
   job: JobContext,
-  previous: CheckResult | null,
-  outcome: FetchOutcome,
-  nowMs: number,
-  random: RandomSource,
-): CheckResult {
-  const options = job.options;
-  const nowIso = new Date(nowMs).toISOString();
-  const checks = (previous?.checks ?? 0) + 1;
-
-  let fields: ReturnType<typeof previousStatusFields>;
-  let consecutiveTransientErrors = 0;
-  let consecutiveAuthErrors = 0;
-  let lastError: string | null = null;
-  let retryAfterSeconds: number | null = null;
-  let progressChanged = false;
-
-  if (outcome.kind === 'ok') {
-    const snapshot = outcome.snapshot;
-    fields = {
-      status: snapshot.status,
-      rawStatus: snapshot.rawStatus,
-      progress: snapshot.progress,
-      message: snapshot.message,
-      processId: snapshot.processId,
-      created: snapshot.created,
-      started: snapshot.started,
-      finished: snapshot.finished,
-      updated: snapshot.updated,
-      resultsUrl: snapshot.resultsUrl,
-      logUrls: snapshot.logUrls.length,
-    };
-    progressChanged =
-      previous !== null && snapshot.progress !== null && snapshot.progress !== previous.progress;
-  } else {
-    fields = previousStatusFields(previous);
-    lastError = errorText(outcome.error);
-    // A transient error does not end a run of 401/403 responses, and the reverse, so an
-    // alternating 403/503 pattern still exhausts one of the budgets.
-    consecutiveTransientErrors =
-      (previous?.consecutiveTransientErrors ?? 0) + (outcome.kind === 'transient' ? 1 : 0);
-    consecutiveAuthErrors = (previous?.consecutiveAuthErrors ?? 0) + (outcome.kind === 'rejected' ? 1 : 0);
-    if (outcome.kind === 'transient' && outcome.retryAfterSeconds !== null) {
-      retryAfterSeconds = Math.min(Math.max(1, outcome.retryAfterSeconds), retryAfterCapSeconds(options));
+  check: CheckResult,
+  due: readonly WarningKind[],
+  execution: string | null,
+  deps: CheckStatusDeps,
+): Promise<WarningKind[]> {
+  const sent: WarningKind[] = [];
+  for (const kind of due) {
+    if (deps.notifier == null) {
+      deps.logger.warn('warning not published: no topic configured', { warning: kind });
+      sent.push(kind);
+      continue;
+    }
+    const message = composeWarning(
+      { kind, job, check, tokenSecretName: deps.tokenSecretName ?? null, execution },
+      deps.clock.now(),
+    );
+    try {
+      const { messageId } = await deps.notifier.publish(message);
+      deps.logger.warn('warning published', { warning: kind, messageId });
+      sent.push(kind);
+    } catch (error) {
+      deps.logger.error('warning not published; the next check tries again', { warning: kind, error });
     }
   }
-
-  const terminal = isTerminalStatus(fields.status);
-  const terminalSeenAt = terminal ? (previous?.terminalSeenAt ?? nowIso) : null;
-  const base = {
-    ...fields,
-    checks,
-    consecutiveTransientErrors,
-    consecutiveAuthErrors,
-    lastError,
-    lastCheckedAt: nowIso,
-    terminalSeenAt,
-  };
-  const giveUp = (giveUpReason: CheckResult['giveUpReason']): CheckResult => ({
-    ...base,
-    next: 'give_up',
-    giveUpReason,
-    nextCheckSeconds: 1,
-  });
-
-  // A job already seen finished is archived even if the status endpoint now fails (a dismissed
-  // job's status can disappear), so the budgets only apply while the job is still running.
-  if (terminal) {
-    const waitedSeconds = (nowMs - Date.parse(terminalSeenAt ?? nowIso)) / 1000;
-    const remaining = options.logWaitSeconds - waitedSeconds;
-    if (fields.logUrls === 0 && fields.status !== 'dismissed' && remaining > 0) {
-      const wait = Math.max(1, Math.min(logLinkPollSeconds, Math.ceil(remaining)));
-      return { ...base, next: 'wait_for_logs', giveUpReason: null, nextCheckSeconds: wait };
-    }
-    return { ...base, next: 'archive', giveUpReason: null, nextCheckSeconds: 1 };
-  }
-
-  if (consecutiveTransientErrors > options.transientErrorBudget) return giveUp('transient_errors');
-  if (consecutiveAuthErrors > options.authErrorBudget) return giveUp('auth_rejected');
-
-  const jobAgeSeconds = (nowMs - jobStartMs(job, fields.created)) / 1000;
-  if (jobAgeSeconds > options.maxJobAgeHours * 3_600) return giveUp('job_age');
-
-  const wait = nextCheckSeconds({
-    options,
-    attempt: checks,
-    jobAgeSeconds,
-    progressChanged,
-    progress: fields.progress,
-    retryAfterSeconds,
-    random,
-  });
-  return { ...base, next: 'wait', giveUpReason: null, nextCheckSeconds: wait };
+  return sent;
 }
 
 export function createCheckStatusHandler(deps: CheckStatusDeps): (input: CheckInput) => Promise<CheckResult> {
   const recorder = deps.metrics ?? { addMetric: () => {} };
 
   return async (input) => {
-    const { job, previous } = parseCheckInput(input);
-    deps.logger.appendKeys({ job_id: job.jobId, workspace: job.workspace });
+    const { job, previous, execution } = parseCheckInput(input);
+    deps.logger.appendKeys({
+      job_id: job.jobId,
+      workspace: job.workspace,
+      ...(execution === null ? {} : { execution }),
+    });
     try {
       const outcome = await fetchStatus(job, deps);
-      const result = decideCheck(job, previous, outcome, deps.clock.now(), deps.random);
+      const now = deps.clock.now();
+      let result = decideCheck(job, previous, outcome, now, deps.random);
 
       recorder.addMetric('checks', MetricUnit.Count, 1);
       if (outcome.kind === 'transient') {
         recorder.addMetric('transientErrors', MetricUnit.Count, 1);
-        deps.logger.warn('status check failed', {
+        deps.logger.warn('status check failed; retrying at the next check', {
           error: result.lastError,
           httpStatus: outcome.httpStatus,
           retryAfterSeconds: outcome.retryAfterSeconds,
           consecutiveTransientErrors: result.consecutiveTransientErrors,
+          transientErrorsSince: result.transientErrorsSince,
+          nextCheckSeconds: result.nextCheckSeconds,
         });
       } else if (outcome.kind === 'rejected') {
         recorder.addMetric('authErrors', MetricUnit.Count, 1);
-        deps.logger.warn('status check rejected', {
+        deps.logger.warn('status check rejected; retrying at the next check', {
           error: result.lastError,
           httpStatus: outcome.httpStatus,
           consecutiveAuthErrors: result.consecutiveAuthErrors,
+          authErrorsSince: result.authErrorsSince,
+          nextCheckSeconds: result.nextCheckSeconds,
         });
+      }
+
+      const due = warningsDue(job, result, outcome, now);
+      if (due.length > 0) {
+        result = recordWarnings(job, result, await publishWarnings(job, result, due, execution, deps));
+      }
+      if (result.giveUpReason === 'job_age' && job.options.dismissOnTimeout === true) {
+        result = { ...result, dismissal: await dismissJob(job, deps) };
       }
 
       const summary = {
@@ -362,27 +277,35 @@ export function createCheckStatusHandler(deps: CheckStatusDeps): (input: CheckIn
         next: result.next,
         nextCheckSeconds: result.nextCheckSeconds,
         checks: result.checks,
+        checksThisExecution: result.checksThisExecution,
       };
       if (result.next === 'give_up') {
         deps.logger.error('monitor giving up', {
           ...summary,
           reason: result.giveUpReason,
           lastError: result.lastError,
+          consecutiveTransientErrors: result.consecutiveTransientErrors,
+          consecutiveAuthErrors: result.consecutiveAuthErrors,
+        });
+      } else if (result.next === 'continue') {
+        deps.logger.info('continuing in a new execution', {
+          ...summary,
+          nextExecution: result.continuation?.name,
         });
       } else {
         deps.logger.info('job status checked', summary);
       }
       return result;
     } finally {
-      deps.logger.removeKeys(['job_id', 'workspace']);
+      deps.logger.removeKeys(['job_id', 'workspace', 'execution']);
     }
   };
 }
 
 /**
  * Builds the dependencies from configuration: the guarded fetch with the configured token
- * source, the system clock and the shared Powertools logger and metrics. The local runtime
- * calls it with configuration read from its own environment.
+ * source, the system clock, the shared Powertools logger and metrics, and an SNS notifier for
+ * warnings when `TOPIC_ARN` is set. The local runtime calls it with its own configuration.
  */
 export function defaultCheckStatusDependencies(
   config: MonitorConfig = readMonitorConfig(),
@@ -390,6 +313,13 @@ export function defaultCheckStatusDependencies(
 ): CheckStatusDeps {
   const client =
     config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  const topicArn = readEnvValue(
+    env,
+    'TOPIC_ARN',
+    z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/),
+    'an SNS topic ARN such as arn:aws:sns:eu-west-2:123456789012:eodh-job-outcomes',
+    null as string | null,
+  );
   return {
     fetch: createGuardedFetch({
       allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
@@ -401,6 +331,11 @@ export function defaultCheckStatusDependencies(
     random: Math.random,
     logger,
     metrics,
+    notifier:
+      topicArn === null
+        ? null
+        : createSnsNotifier({ client: tracer.captureAWSv3Client(new SNSClient({})), topicArn }),
+    tokenSecretName: config.tokenSecretName,
   };
 }
 

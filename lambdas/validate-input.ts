@@ -74,11 +74,19 @@ export function validateMonitorInput(event: ValidateInputEvent, config: MonitorC
       ? buildStatusUrl(config.apiUrl, workspace, jobId)
       : validateStatusUrl(fields.statusUrl, jobId, rules);
   const options = validateOptions(fields.options, config.defaultOptions);
-  const { monitorStartedAt, generation } = validateCarry(fields.carry, executionStartTime);
+  const carried = validateCarry(fields.carry, executionStartTime);
 
   return {
-    job: { jobId, workspace, statusUrl, options, monitorStartedAt, generation },
-    check: null,
+    job: {
+      jobId,
+      workspace,
+      statusUrl,
+      options,
+      monitorStartedAt: carried.monitorStartedAt,
+      generation: carried.generation,
+    },
+    // A carried check is the previous check of the first Check job status in this execution.
+    check: carried.check,
     plan: null,
     archive: null,
   };

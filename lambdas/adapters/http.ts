@@ -199,7 +199,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): ClosableGuarde
         let response: Response;
         try {
           response = (await undiciFetch(current, {
-            method: 'GET',
+            method: init.method ?? 'GET',
             redirect: 'manual',
             signal,
             dispatcher: agent,

@@ -28,6 +28,22 @@ export const defaultApiUrl = 'https://eodatahub.org.uk';
 export const workspaceHostPattern = '*.eodatahub-workspaces.org.uk';
 
 /**
+ * Minimum length of a run of failures before the monitor gives up. Six hours rides out an API
+ * outage of an afternoon. Two days of 401/403 leave time to notice the token warning and
+ * store a new token, even over a weekend day.
+ */
+export const defaultBudgetSeconds = { transient: 21_600, auth: 172_800 } as const;
+
+/**
+ * Step Functions fails an execution at 25,000 history events, and one wait-check-choice loop
+ * writes 9, so 500 checks (about 4,500 events) leave a wide margin.
+ */
+export const defaultChecksPerExecution = 500;
+
+/** EODH reports no progress while a workflow step runs, so a quiet day is normal; three are not. */
+export const defaultStuckAfterHours = 72;
+
+/**
  * Reads one variable through a zod schema; an empty string counts as unset.
  * @param expected - the accepted form in words, shown in the error message
  */
@@ -188,6 +204,35 @@ export function readMonitorConfig(env: Env = process.env): MonitorConfig {
       'a whole number of consecutive errors from 1 to 10000',
       5,
     ),
+    transientErrorBudgetSeconds: readEnvValue(
+      env,
+      'TRANSIENT_ERROR_BUDGET_SECONDS',
+      integerText(0, 2_592_000),
+      'a whole number of seconds from 0 to 2592000',
+      defaultBudgetSeconds.transient,
+    ),
+    authErrorBudgetSeconds: readEnvValue(
+      env,
+      'AUTH_ERROR_BUDGET_SECONDS',
+      integerText(0, 2_592_000),
+      'a whole number of seconds from 0 to 2592000',
+      defaultBudgetSeconds.auth,
+    ),
+    checksPerExecution: readEnvValue(
+      env,
+      'CHECKS_PER_EXECUTION',
+      integerText(1, 2_000),
+      'a whole number of checks from 1 to 2000',
+      defaultChecksPerExecution,
+    ),
+    stuckAfterHours: readEnvValue(
+      env,
+      'STUCK_AFTER_HOURS',
+      positiveNumberText(8_760),
+      'a number of hours above 0 and at most 8760',
+      defaultStuckAfterHours,
+    ),
+    dismissOnTimeout: readEnvValue(env, 'DISMISS_ON_TIMEOUT', booleanText, '"true" or "false"', false),
   };
 
   const httpTimeoutMs = readEnvValue(

@@ -24,6 +24,7 @@ const checkHistory = `Check the execution history in the Step Functions console.
 export function decideOutcome(
   job: Pick<JobContext, 'jobId' | 'workspace' | 'options'>,
   check: CheckResult | null,
+  tokenSecretName?: string | null,
 ): OutcomeDecision {
   if (check?.status === 'successful')
     return { outcome: 'succeeded', reason: null, advice: null, error: null };
@@ -32,21 +33,34 @@ export function decideOutcome(
 
   if (check?.next === 'give_up' && check.giveUpReason === 'job_age') {
     const reason = `the job was still ${check.status} after the maximum job age of ${job.options.maxJobAgeHours} h`;
+    let dismissal = `${notDismissed} If it is still running, start monitoring again with a larger maxJobAgeHours option.`;
+    if (check.dismissal === 'dismissed') {
+      dismissal = 'The job was dismissed, as the dismissOnTimeout option requests.';
+    } else if (check.dismissal === 'failed') {
+      dismissal =
+        'Dismissing the job (dismissOnTimeout) failed, so it may still be running: dismiss it in the EODH workspace.';
+    }
     return {
       outcome: 'timed_out',
       reason,
-      advice: `${notDismissed} If it is still running, start monitoring again with a larger maxJobAgeHours option.`,
+      advice: dismissal,
       error: { name: 'job_age', message: reason },
     };
   }
   if (check?.next === 'give_up' && check.giveUpReason === 'auth_rejected') {
     const reason = `token rejected or job not found (${check.consecutiveAuthErrors} consecutive 401/403 responses)`;
+    const secret =
+      tokenSecretName === undefined
+        ? 'store it in the token secret'
+        : tokenSecretName === null
+          ? 'set EODH_TOKEN to it'
+          : `store it in the secret named ${tokenSecretName}`;
     return {
       outcome: 'monitor_error',
       reason,
       advice:
         'Check that the job ID and workspace are right. If they are, the API token has expired or was revoked, ' +
-        'so create a new token in the EODH workspace, store it in the token secret and start monitoring again. ' +
+        `so create a new token in the EODH workspace, ${secret} and start monitoring again. ` +
         notDismissed,
       error: { name: 'auth_rejected', message: check.lastError ?? reason },
     };

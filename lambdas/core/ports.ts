@@ -22,6 +22,8 @@ export type RandomSource = () => number;
 export type GuardedFetch = (url: string, init?: GuardedFetchInit) => Promise<Response>;
 
 export interface GuardedFetchInit {
+  /** @default 'GET'; `DELETE` dismisses a job */
+  method?: 'GET' | 'DELETE';
   accept?: string;
   signal?: AbortSignal;
   /** Milliseconds before the request is aborted; the adapter has its own default. */

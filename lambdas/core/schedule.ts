@@ -15,13 +15,14 @@ import type { MonitorOptions } from './state';
  *   a floor), so monitors started together spread out, and no wait is shorter than the floor.
  * - Reset: the wait is exactly `pollInitialSeconds` when progress moved or reached 90 (EODH's
  *   "delivering outputs" step), because the end is then near.
- * - `Retry-After` replaces the wait when it is longer, up to 4 x `pollMaxSeconds`.
+ * - `Retry-After` replaces the wait when it is longer, up to `pollMaxSeconds`: a server that
+ *   asks for an hour still gets a request every `pollMaxSeconds`, which keeps the wait in the
+ *   one range every caller relies on.
  */
 
 export const growthFactor = 1.5;
 export const ageCapFraction = 0.1;
 export const deliveryProgress = 90;
-export const retryAfterCapFactor = 4;
 
 /** Largest value the options schema accepts for either poll setting. */
 const maxPollSeconds = 86_400;
@@ -53,13 +54,13 @@ export function pollBounds(options: ScheduleInput['options']): { initial: number
 
 /** Largest wait a `Retry-After` header can set. */
 export function retryAfterCapSeconds(options: ScheduleInput['options']): number {
-  return pollBounds(options).max * retryAfterCapFactor;
+  return pollBounds(options).max;
 }
 
 /**
- * Computes whole seconds until the next check: an integer in [1, pollMaxSeconds], or up to
- * 4 x pollMaxSeconds when `Retry-After` requests a longer wait. Non-finite or negative inputs fall
- * back to the safe end (no growth, no age cap, no jitter), so the result is never NaN.
+ * Computes whole seconds until the next check: an integer in [1, pollMaxSeconds] whatever the
+ * inputs. Non-finite or negative inputs fall back to the safe end (no growth, no age cap, no
+ * jitter), so the result is never NaN.
  */
 export function nextCheckSeconds(input: ScheduleInput): number {
   const { initial, max } = pollBounds(input.options);
@@ -85,7 +86,7 @@ export function nextCheckSeconds(input: ScheduleInput): number {
 
   const retryAfter = input.retryAfterSeconds;
   if (retryAfter !== null && Number.isFinite(retryAfter) && retryAfter > seconds) {
-    seconds = Math.min(Math.ceil(retryAfter), max * retryAfterCapFactor);
+    seconds = Math.min(Math.ceil(retryAfter), max);
   }
   return seconds;
 }

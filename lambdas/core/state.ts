@@ -34,6 +34,19 @@ export const monitorOptionsSchema = z.object({
   authErrorBudget: z.number().int().min(1).max(10_000),
   /** How long to keep re-checking a finished job whose log links have not appeared yet. */
   logWaitSeconds: z.number().int().min(0).max(3_600),
+  /**
+   * Minimum length of a run of transient failures before giving up, counted from its first
+   * failure; the run must also exceed `transientErrorBudget`. Absent means 21,600 (6 h).
+   */
+  transientErrorBudgetSeconds: z.number().int().min(0).max(2_592_000).optional(),
+  /** The same for 401/403 answers, with `authErrorBudget`. Absent means 172,800 (48 h). */
+  authErrorBudgetSeconds: z.number().int().min(0).max(2_592_000).optional(),
+  /** Checks in one execution before continuing in a new one. Absent means 500. */
+  checksPerExecution: z.number().int().min(1).max(2_000).optional(),
+  /** Hours without a status or progress change before one "job looks stuck" warning. Absent means 72. */
+  stuckAfterHours: z.number().positive().max(8_760).optional(),
+  /** Whether to dismiss (DELETE) the job when it passes `maxJobAgeHours`. Absent means false. */
+  dismissOnTimeout: z.boolean().optional(),
 });
 export type MonitorOptions = z.infer<typeof monitorOptionsSchema>;
 
@@ -59,12 +72,36 @@ export interface JobContext {
 }
 
 /** What `Job finished?` does next. */
-export const nextSteps = ['wait', 'wait_for_logs', 'archive', 'give_up'] as const;
+export const nextSteps = ['wait', 'wait_for_logs', 'archive', 'give_up', 'continue'] as const;
 export type NextStep = (typeof nextSteps)[number];
 
 /** Why the monitor stopped without a terminal job status. */
 export const giveUpReasons = ['transient_errors', 'auth_rejected', 'job_age'] as const;
 export type GiveUpReason = (typeof giveUpReasons)[number];
+
+/** Warnings sent at most once per job: a rejected token, a job that looks stuck. */
+export const warningKinds = ['token_rejected', 'stuck'] as const;
+export type WarningKind = (typeof warningKinds)[number];
+
+/** Execution input that `Continue in new execution` starts the next generation with. */
+export interface ContinuationInput {
+  jobId: string;
+  workspace: string;
+  statusUrl: string;
+  options: MonitorOptions;
+  carry: {
+    monitorStartedAt: string;
+    generation: number;
+    /** The last check, with `next: 'continue'`, so counters, budgets and warnings carry on. */
+    check: CheckResult;
+  };
+}
+
+/** `StartExecution` name and input of the next generation, set when `next` is `continue`. */
+export interface Continuation {
+  name: string;
+  input: ContinuationInput;
+}
 
 /** Output of `Check job status`, kept at `$.check`: a small projection, never the whole document. */
 export interface CheckResult {
@@ -94,6 +131,20 @@ export interface CheckResult {
   giveUpReason: GiveUpReason | null;
   /** Whole seconds until the next check, at least 1. */
   nextCheckSeconds: number;
+  /** Checks made in this execution; a new generation starts again at 1. */
+  checksThisExecution?: number;
+  /** ISO time of the first failure in the current run of transient failures, or null. */
+  transientErrorsSince?: string | null;
+  /** ISO time of the first 401/403 in the current run of them, or null. */
+  authErrorsSince?: string | null;
+  /** ISO time the status or progress last changed (or was first seen), for stuck detection. */
+  lastChangeAt?: string | null;
+  /** Warnings already published for this job, across generations. */
+  warningsSent?: WarningKind[];
+  /** Whether a DELETE of the job was requested, and how it went; only set when giving up on age. */
+  dismissal?: 'dismissed' | 'failed' | null;
+  /** Set when `next` is `continue`. */
+  continuation?: Continuation | null;
 }
 
 /** Input of `Check job status`. */

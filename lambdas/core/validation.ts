@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
+import { parseCheckResult } from './check-result';
 import { InvalidInputError, UrlNotAllowedError } from './errors';
-import { type MonitorOptions, monitorOptionsSchema } from './state';
+import { type CheckResult, type MonitorOptions, monitorOptionsSchema } from './state';
 
 /**
  * Rules for job IDs, workspace names, host patterns, URLs and IP addresses. Plain functions:
@@ -361,6 +362,11 @@ const optionForms: Record<OptionName, string> = {
   transientErrorBudget: 'a whole number of consecutive errors from 1 to 10000',
   authErrorBudget: 'a whole number of consecutive errors from 1 to 10000',
   logWaitSeconds: 'a whole number of seconds from 0 to 3600',
+  transientErrorBudgetSeconds: 'a whole number of seconds from 0 to 2592000 (30 days)',
+  authErrorBudgetSeconds: 'a whole number of seconds from 0 to 2592000 (30 days)',
+  checksPerExecution: 'a whole number of checks from 1 to 2000',
+  stuckAfterHours: 'a number of hours above 0 and at most 8760',
+  dismissOnTimeout: 'true or false',
 };
 
 /**
@@ -386,7 +392,7 @@ export function validateOptions(value: unknown, defaults: MonitorOptions, field 
     if (!parsed.success) {
       throw invalid(`${field}.${name}`, optionValue, optionForms[name]);
     }
-    merged[name] = parsed.data;
+    (merged as Record<OptionName, unknown>)[name] = parsed.data;
   }
 
   if (merged.pollInitialSeconds > merged.pollMaxSeconds) {
@@ -403,16 +409,19 @@ export function validateOptions(value: unknown, defaults: MonitorOptions, field 
 export interface CarriedState {
   monitorStartedAt: string;
   generation: number;
+  /** The last check of the previous execution, with `next: 'continue'`, or null. */
+  check: CheckResult | null;
 }
 
 /**
- * Validates the `carry` object that `Continue in new execution` passes on. Other keys in it are
- * kept for later steps and not checked here.
+ * Validates the `carry` object that `Continue in new execution` passes on: the monitor's start,
+ * the generation, and the last check, whose counters, failure runs and sent warnings carry on.
+ * Other keys are ignored.
  * @param executionStartTime - ISO start time of this execution; a carried start cannot be later
  */
 export function validateCarry(value: unknown, executionStartTime: string, field = 'carry'): CarriedState {
   if (value === undefined || value === null) {
-    return { monitorStartedAt: executionStartTime, generation: 0 };
+    return { monitorStartedAt: executionStartTime, generation: 0, check: null };
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw invalid(
@@ -421,7 +430,7 @@ export function validateCarry(value: unknown, executionStartTime: string, field 
       'an object with monitorStartedAt and generation, as set by a continued execution',
     );
   }
-  const { monitorStartedAt, generation } = value as Record<string, unknown>;
+  const { monitorStartedAt, generation, check } = value as Record<string, unknown>;
 
   const startedAt = typeof monitorStartedAt === 'string' ? Date.parse(monitorStartedAt) : Number.NaN;
   if (Number.isNaN(startedAt) || startedAt > Date.parse(executionStartTime)) {
@@ -434,5 +443,24 @@ export function validateCarry(value: unknown, executionStartTime: string, field 
   if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
     throw invalid(`${field}.generation`, generation, 'a whole number of at least 0');
   }
-  return { monitorStartedAt: new Date(startedAt).toISOString(), generation };
+
+  let carriedCheck: CheckResult | null = null;
+  if (check !== undefined && check !== null) {
+    const parsed = parseCheckResult(check, `${field}.check`);
+    if (!parsed.ok) {
+      throw new InvalidInputError(
+        parsed.field,
+        `invalid ${parsed.field} in ${describeValue(check)}: ${parsed.message}; remove carry to start a fresh monitor`,
+      );
+    }
+    if (parsed.check.next !== 'continue') {
+      throw invalid(
+        `${field}.check.next`,
+        parsed.check.next,
+        '"continue", as Continue in new execution sets it',
+      );
+    }
+    carriedCheck = parsed.check;
+  }
+  return { monitorStartedAt: new Date(startedAt).toISOString(), generation, check: carriedCheck };
 }

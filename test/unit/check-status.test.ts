@@ -23,6 +23,10 @@ const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
 const statusUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`;
 /** Eight minutes after the fixtures' `created` time. */
 const now = Date.parse('2026-11-30T09:20:04.311Z');
+/** Start of a failure run that has used up the default time budget of transient errors (6 h). */
+const sixHoursAgo = new Date(now - 21_600_000).toISOString();
+/** The same for 401/403 answers (48 h). */
+const twoDaysAgo = new Date(now - 172_800_000).toISOString();
 
 const job: JobContext = {
   jobId,
@@ -132,6 +136,13 @@ describe('check-status', () => {
         next: 'wait',
         giveUpReason: null,
         nextCheckSeconds: 15,
+        checksThisExecution: 1,
+        transientErrorsSince: null,
+        authErrorsSince: null,
+        lastChangeAt: '2026-11-30T09:20:04.311Z',
+        warningsSent: [],
+        dismissal: null,
+        continuation: null,
       });
     });
 
@@ -299,12 +310,12 @@ describe('check-status', () => {
       expect(result.nextCheckSeconds).toBeLessThanOrEqual(90);
     });
 
-    it('caps Retry-After at four times pollMaxSeconds', async () => {
+    it('caps Retry-After at pollMaxSeconds', async () => {
       const { check } = setup(async () => jsonResponse({}, 503, { 'retry-after': '86400' }));
 
       const result = await check(input());
 
-      expect(result.nextCheckSeconds).toBe(1_200);
+      expect(result.nextCheckSeconds).toBe(300);
     });
 
     it('keeps the schedule when Retry-After is shorter', async () => {
@@ -318,7 +329,9 @@ describe('check-status', () => {
     it('gives up after the transient error budget', async () => {
       const { check, logger } = setup(async () => jsonResponse({}, 500));
 
-      const result = await check(input(previousCheck({ consecutiveTransientErrors: 40 })));
+      const result = await check(
+        input(previousCheck({ consecutiveTransientErrors: 40, transientErrorsSince: sixHoursAgo })),
+      );
 
       expect(result.consecutiveTransientErrors).toBe(41);
       expect(result.next).toBe('give_up');
@@ -333,7 +346,9 @@ describe('check-status', () => {
     it('keeps waiting at the budget itself', async () => {
       const { check } = setup(async () => jsonResponse({}, 500));
 
-      const result = await check(input(previousCheck({ consecutiveTransientErrors: 39 })));
+      const result = await check(
+        input(previousCheck({ consecutiveTransientErrors: 39, transientErrorsSince: sixHoursAgo })),
+      );
 
       expect(result.consecutiveTransientErrors).toBe(40);
       expect(result.next).toBe('wait');
@@ -420,11 +435,13 @@ describe('check-status', () => {
 
       await check(input());
 
-      expect(logger.warn).toHaveBeenCalledWith('status check failed', {
+      expect(logger.warn).toHaveBeenCalledWith('status check failed; retrying at the next check', {
         error: 'HTTP 503 from eodatahub.org.uk',
         httpStatus: 503,
         retryAfterSeconds: null,
         consecutiveTransientErrors: 1,
+        transientErrorsSince: '2026-11-30T09:20:04.311Z',
+        nextCheckSeconds: 15,
       });
       expect(metrics.addMetric).toHaveBeenCalledWith('checks', 'Count', 1);
       expect(metrics.addMetric).toHaveBeenCalledWith('transientErrors', 'Count', 1);
@@ -456,7 +473,9 @@ describe('check-status', () => {
     it('gives up after the auth error budget', async () => {
       const { check } = setup(async () => jsonResponse({}, 401));
 
-      const result = await check(input(previousCheck({ consecutiveAuthErrors: 5 })));
+      const result = await check(
+        input(previousCheck({ consecutiveAuthErrors: 5, authErrorsSince: twoDaysAgo })),
+      );
 
       expect(result.next).toBe('give_up');
       expect(result.giveUpReason).toBe('auth_rejected');
@@ -548,8 +567,9 @@ describe('check-status', () => {
         next: 'wait',
         nextCheckSeconds: 15,
         checks: 1,
+        checksThisExecution: 1,
       });
-      expect(logger.removeKeys).toHaveBeenCalledWith(['job_id', 'workspace']);
+      expect(logger.removeKeys).toHaveBeenCalledWith(['job_id', 'workspace', 'execution']);
     });
 
     it('removes the job keys when the check throws', async () => {
@@ -558,7 +578,7 @@ describe('check-status', () => {
       });
 
       await expect(check(input())).rejects.toThrow();
-      expect(logger.removeKeys).toHaveBeenCalledWith(['job_id', 'workspace']);
+      expect(logger.removeKeys).toHaveBeenCalledWith(['job_id', 'workspace', 'execution']);
     });
   });
 

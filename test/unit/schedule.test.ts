@@ -77,8 +77,13 @@ describe('nextCheckSeconds', () => {
     expect(nextCheckSeconds(input({ attempt: 50, retryAfterSeconds: 120 }))).toBe(300);
   });
 
-  it('caps Retry-After at four times pollMaxSeconds', () => {
-    expect(nextCheckSeconds(input({ retryAfterSeconds: 1_000_000 }))).toBe(1_200);
+  it('caps Retry-After at pollMaxSeconds', () => {
+    expect(nextCheckSeconds(input({ retryAfterSeconds: 1_000_000 }))).toBe(300);
+    expect(nextCheckSeconds(input({ retryAfterSeconds: 301 }))).toBe(300);
+  });
+
+  it('lets Retry-After beat the age cap', () => {
+    expect(nextCheckSeconds(input({ jobAgeSeconds: 60, retryAfterSeconds: 120 }))).toBe(120);
   });
 
   it('rounds a fractional Retry-After up', () => {
@@ -133,14 +138,9 @@ describe('nextCheckSeconds', () => {
         };
 
         const seconds = nextCheckSeconds(scheduleInput);
-        const upper =
-          retryAfterSeconds !== null && Number.isFinite(retryAfterSeconds)
-            ? pollMaxSeconds * 4
-            : pollMaxSeconds;
-
         expect(Number.isInteger(seconds), JSON.stringify({ ...scheduleInput, seconds })).toBe(true);
         expect(seconds).toBeGreaterThanOrEqual(1);
-        expect(seconds).toBeLessThanOrEqual(upper);
+        expect(seconds).toBeLessThanOrEqual(pollMaxSeconds);
         if (retryAfterSeconds === null) {
           expect(seconds).toBeGreaterThanOrEqual(pollInitialSeconds);
         }
@@ -161,7 +161,7 @@ describe('nextCheckSeconds', () => {
 
         expect(Number.isInteger(seconds)).toBe(true);
         expect(seconds).toBeGreaterThanOrEqual(1);
-        expect(seconds).toBeLessThanOrEqual(86_400 * 4);
+        expect(seconds).toBeLessThanOrEqual(86_400);
       }
     });
   });

@@ -47,6 +47,11 @@ describe('readMonitorConfig', () => {
       transientErrorBudget: 40,
       authErrorBudget: 5,
       logWaitSeconds: 60,
+      transientErrorBudgetSeconds: 21_600,
+      authErrorBudgetSeconds: 172_800,
+      checksPerExecution: 500,
+      stuckAfterHours: 72,
+      dismissOnTimeout: false,
     });
   });
 
@@ -62,6 +67,11 @@ describe('readMonitorConfig', () => {
       LOG_WAIT_SECONDS: '0',
       TRANSIENT_ERROR_BUDGET: '3',
       AUTH_ERROR_BUDGET: '2',
+      TRANSIENT_ERROR_BUDGET_SECONDS: '600',
+      AUTH_ERROR_BUDGET_SECONDS: '0',
+      CHECKS_PER_EXECUTION: '20',
+      STUCK_AFTER_HOURS: '1.5',
+      DISMISS_ON_TIMEOUT: 'true',
       HTTP_TIMEOUT_MS: '1500',
     });
 
@@ -79,6 +89,11 @@ describe('readMonitorConfig', () => {
       transientErrorBudget: 3,
       authErrorBudget: 2,
       logWaitSeconds: 0,
+      transientErrorBudgetSeconds: 600,
+      authErrorBudgetSeconds: 0,
+      checksPerExecution: 20,
+      stuckAfterHours: 1.5,
+      dismissOnTimeout: true,
     });
   });
 
@@ -93,6 +108,11 @@ describe('readMonitorConfig', () => {
     ['LOG_WAIT_SECONDS', '1e3', 'invalid LOG_WAIT_SECONDS "1e3"'],
     ['TRANSIENT_ERROR_BUDGET', '2.5', 'invalid TRANSIENT_ERROR_BUDGET "2.5"'],
     ['AUTH_ERROR_BUDGET', '0', 'invalid AUTH_ERROR_BUDGET "0"'],
+    ['TRANSIENT_ERROR_BUDGET_SECONDS', '-1', 'invalid TRANSIENT_ERROR_BUDGET_SECONDS "-1"'],
+    ['AUTH_ERROR_BUDGET_SECONDS', '2592001', 'invalid AUTH_ERROR_BUDGET_SECONDS "2592001"'],
+    ['CHECKS_PER_EXECUTION', '2001', 'invalid CHECKS_PER_EXECUTION "2001"'],
+    ['STUCK_AFTER_HOURS', '0', 'invalid STUCK_AFTER_HOURS "0"'],
+    ['DISMISS_ON_TIMEOUT', 'maybe', 'invalid DISMISS_ON_TIMEOUT "maybe"'],
     ['HTTP_TIMEOUT_MS', '10', 'invalid HTTP_TIMEOUT_MS "10"'],
     ['ALLOW_LOOPBACK', 'yes', 'invalid ALLOW_LOOPBACK "yes": expected "true" or "false"'],
     ['API_URL', 'ftp://example.org', 'invalid API_URL "ftp://example.org"'],
@@ -172,6 +192,45 @@ describe('validateMonitorInput', () => {
 
     expect(state.job.monitorStartedAt).toBe('2026-11-01T00:00:00.000Z');
     expect(state.job.generation).toBe(2);
+    expect(state.check).toBeNull();
+  });
+
+  it('restores the carried check as the previous check', () => {
+    const check = {
+      status: 'running',
+      rawStatus: 'running',
+      progress: 5,
+      message: 'starting execution',
+      processId: 'ndvi-calc',
+      created: '2026-11-01T00:00:00.000Z',
+      started: null,
+      finished: null,
+      updated: null,
+      resultsUrl: null,
+      logUrls: 0,
+      checks: 1000,
+      consecutiveTransientErrors: 0,
+      consecutiveAuthErrors: 3,
+      lastError: 'token rejected or job not found (HTTP 403)',
+      lastCheckedAt: '2026-11-20T00:00:00.000Z',
+      terminalSeenAt: null,
+      next: 'continue',
+      giveUpReason: null,
+      nextCheckSeconds: 300,
+      warningsSent: ['token_rejected'],
+    };
+    const state = validateMonitorInput(
+      event({
+        jobId,
+        workspace: 'demo-ws',
+        options: { checksPerExecution: 500 },
+        carry: { monitorStartedAt: '2026-11-01T00:00:00.000Z', generation: 2, check },
+      }),
+      config,
+    );
+
+    expect(state.check).toEqual(check);
+    expect(state.job.options.checksPerExecution).toBe(500);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, UrlNotAllowedError } from '../../lambdas/core/errors';
-import type { MonitorOptions } from '../../lambdas/core/state';
+import type { CheckResult, MonitorOptions } from '../../lambdas/core/state';
 import {
   assertUrlAllowed,
   buildStatusUrl,
@@ -322,9 +322,37 @@ describe('validateOptions', () => {
 
 describe('validateCarry', () => {
   const start = '2026-11-30T10:00:00.000Z';
+  const carriedCheck: CheckResult = {
+    status: 'running',
+    rawStatus: 'running',
+    progress: 23,
+    message: 'execution submitted',
+    processId: 'ndvi-calc',
+    created: '2026-11-01T08:00:00Z',
+    started: '2026-11-01T08:00:00Z',
+    finished: null,
+    updated: '2026-11-01T08:05:00Z',
+    resultsUrl: null,
+    logUrls: 0,
+    checks: 500,
+    consecutiveTransientErrors: 2,
+    consecutiveAuthErrors: 0,
+    lastError: 'HTTP 503 from eodatahub.org.uk',
+    lastCheckedAt: '2026-11-29T10:00:00.000Z',
+    terminalSeenAt: null,
+    next: 'continue',
+    giveUpReason: null,
+    nextCheckSeconds: 300,
+    checksThisExecution: 500,
+    transientErrorsSince: '2026-11-29T09:55:00.000Z',
+    authErrorsSince: null,
+    lastChangeAt: '2026-11-01T08:05:00.000Z',
+    warningsSent: ['stuck'],
+    dismissal: null,
+  };
 
   it('starts generation 0 at the execution start without carry', () => {
-    expect(validateCarry(undefined, start)).toEqual({ monitorStartedAt: start, generation: 0 });
+    expect(validateCarry(undefined, start)).toEqual({ monitorStartedAt: start, generation: 0, check: null });
   });
 
   it('keeps the carried start and generation', () => {
@@ -333,7 +361,29 @@ describe('validateCarry', () => {
         { monitorStartedAt: '2026-11-01T08:00:00Z', generation: 3, previous: { checks: 500 } },
         start,
       ),
-    ).toEqual({ monitorStartedAt: '2026-11-01T08:00:00.000Z', generation: 3 });
+    ).toEqual({ monitorStartedAt: '2026-11-01T08:00:00.000Z', generation: 3, check: null });
+  });
+
+  it('restores the carried check', () => {
+    const carried = validateCarry(
+      { monitorStartedAt: '2026-11-01T08:00:00Z', generation: 1, check: carriedCheck },
+      start,
+    );
+
+    expect(carried.check).toEqual(carriedCheck);
+  });
+
+  it('drops a continuation nested in the carried check', () => {
+    const carried = validateCarry(
+      {
+        monitorStartedAt: '2026-11-01T08:00:00Z',
+        generation: 1,
+        check: { ...carriedCheck, continuation: { name: 'job--g9', input: {} } },
+      },
+      start,
+    );
+
+    expect(carried.check).not.toHaveProperty('continuation');
   });
 
   it.each([
@@ -343,6 +393,15 @@ describe('validateCarry', () => {
     [{ monitorStartedAt: '2026-11-01T08:00:00Z', generation: -1 }, 'carry.generation'],
     [{ monitorStartedAt: '2026-11-01T08:00:00Z', generation: 1.5 }, 'carry.generation'],
     [{ monitorStartedAt: '2026-11-01T08:00:00Z' }, 'carry.generation'],
+    [{ monitorStartedAt: '2026-11-01T08:00:00Z', generation: 1, check: { checks: 3 } }, 'carry.check.status'],
+    [
+      { monitorStartedAt: '2026-11-01T08:00:00Z', generation: 1, check: { ...carriedCheck, checks: -1 } },
+      'carry.check.checks',
+    ],
+    [
+      { monitorStartedAt: '2026-11-01T08:00:00Z', generation: 1, check: { ...carriedCheck, next: 'wait' } },
+      'carry.check.next',
+    ],
     ['again', 'carry'],
   ])('rejects %j', (carry, field) => {
     let caught: unknown;

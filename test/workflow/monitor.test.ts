@@ -202,7 +202,7 @@ describe('monitor workflow on the synthesized definition', () => {
           },
         ],
       },
-      { options: { transientErrorBudget: 3 } },
+      { options: { transientErrorBudget: 3, transientErrorBudgetSeconds: 0 } },
     );
 
     expect(run.result.outcome?.outcome).toBe('monitor_error');
