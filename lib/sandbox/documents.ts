@@ -1,5 +1,7 @@
 import { contentLength, contentSha256, sha256Multihash } from './content';
-import { currentEntry, entryLinks, finishingEntry, type Job, resultItems } from './jobs';
+import { fillPlaceholders, type PlaceholderValues } from './http';
+import { currentEntry, entryLinks, finishingEntry, type Job } from './jobs';
+import { type ResultCatalog, resultIndex } from './results';
 import { isTerminalStatus, type ScenarioItem } from './scenario-schema';
 
 /**
@@ -41,8 +43,40 @@ export function collectionUrlOf(urls: SandboxUrls, job: Job): string {
   return `${processFilesUrl(urls, job.processId)}/catalog/col_${encodeURIComponent(job.id)}.json`;
 }
 
-export function itemUrlOf(urls: SandboxUrls, job: Job, itemId: string): string {
-  return `${processFilesUrl(urls, job.processId)}/catalog/col_${encodeURIComponent(job.id)}/${encodeURIComponent(itemId)}.json`;
+function catalogFolderUrl(urls: SandboxUrls, job: Job, catalogPath: readonly string[]): string {
+  const folders = catalogPath.map((id) => `/${encodeURIComponent(id)}`).join('');
+  return `${processFilesUrl(urls, job.processId)}/catalog/col_${encodeURIComponent(job.id)}${folders}`;
+}
+
+/** Returns the URL of an item. Items of child catalogs live in their catalog's folder. */
+export function itemUrlOf(
+  urls: SandboxUrls,
+  job: Job,
+  itemId: string,
+  catalogPath: readonly string[] = [],
+): string {
+  return `${catalogFolderUrl(urls, job, catalogPath)}/${encodeURIComponent(itemId)}.json`;
+}
+
+/** Returns the URL of a child catalog, `catalog.json` in its folder below the collection's folder. */
+export function catalogUrlOf(urls: SandboxUrls, job: Job, catalogPath: readonly string[]): string {
+  return `${catalogFolderUrl(urls, job, catalogPath)}/catalog.json`;
+}
+
+/** Values that `{{name}}` placeholders in raw overrides, asset hrefs and extra links stand for. */
+export function placeholderValues(job: Job, urls: SandboxUrls): PlaceholderValues {
+  return {
+    jobId: job.id,
+    processId: job.processId,
+    workspace: urls.workspace,
+    apiUrl: urls.apiUrl,
+    baseUrl: urls.baseUrl,
+    statusUrl: statusUrlOf(urls, job.id),
+    resultsUrl: `${statusUrlOf(urls, job.id)}/results`,
+    filesOrigin: urls.filesOrigin,
+    resultsFilesUrl: processFilesUrl(urls, job.processId),
+    foreignOrigin: urls.foreignOrigin,
+  };
 }
 
 /** Asset paths carry no job ID, as on EODH, so a later run with the same item IDs replaces them. */
@@ -199,10 +233,11 @@ function itemDatetime(job: Job, item: ScenarioItem): string {
 
 /** Builds the results STAC Collection of a successful job. Its `item` links point at the files server. */
 export function resultsCollection(job: Job, urls: SandboxUrls): JsonDocument {
-  if (job.scenario.results === 'empty' || job.scenario.results === 'none') {
+  const index = resultIndex(job.scenario);
+  if (index === null || typeof job.scenario.results === 'string') {
     return {};
   }
-  const items = resultItems(job);
+  const items = index.items.map((entry) => entry.item);
   const boxes = items.flatMap((item) => (item.bbox === undefined ? [] : [item.bbox]));
   const bbox =
     boxes.length === 0
@@ -215,6 +250,7 @@ export function resultsCollection(job: Job, urls: SandboxUrls): JsonDocument {
         ];
   const times = items.map((item) => itemDatetime(job, item)).sort();
   const processUrl = processFilesUrl(urls, job.processId);
+  const values = placeholderValues(job, urls);
 
   return {
     type: 'Collection',
@@ -232,23 +268,73 @@ export function resultsCollection(job: Job, urls: SandboxUrls): JsonDocument {
       { rel: 'root', type: 'application/json', href: `${processUrl}.json` },
       { rel: 'parent', type: 'application/json', href: `${processUrl}/catalog.json` },
       { rel: 'self', type: 'application/json', href: collectionUrlOf(urls, job) },
-      ...items.map((item) => ({
-        rel: 'item',
-        type: 'application/geo+json',
-        href: itemUrlOf(urls, job, item.id),
-      })),
+      ...childLinks(job, index.root, urls),
+      ...job.scenario.results.links.map((link) => ({ ...link, href: fillPlaceholders(link.href, values) })),
     ],
   };
 }
 
-/** Builds a STAC Item of a job's results, with `file:size` and `file:checksum` where the scenario sets them. */
-export async function itemDocument(job: Job, item: ScenarioItem, urls: SandboxUrls): Promise<JsonDocument> {
+/** `child` links to the catalog's child catalogs, then `item` links to its own and its linked items. */
+function childLinks(job: Job, catalog: ResultCatalog, urls: SandboxUrls): JsonDocument[] {
+  const index = resultIndex(job.scenario);
+  const linked = catalog.itemLinks.flatMap((id) => {
+    const entry = index?.byId.get(id);
+    return entry === undefined ? [] : [itemUrlOf(urls, job, id, entry.catalogPath)];
+  });
+  return [
+    ...catalog.catalogs.map((child) => ({
+      rel: 'child',
+      type: 'application/json',
+      href: catalogUrlOf(urls, job, child.path),
+    })),
+    ...[...catalog.items.map((item) => itemUrlOf(urls, job, item.id, catalog.path)), ...linked].map(
+      (href) => ({ rel: 'item', type: 'application/geo+json', href }),
+    ),
+  ];
+}
+
+/** Builds a child STAC Catalog of a job's results, with `root` and `parent` links up the tree. */
+export function catalogDocument(job: Job, catalog: ResultCatalog, urls: SandboxUrls): JsonDocument {
+  const parentPath = catalog.path.slice(0, -1);
+  return {
+    type: 'Catalog',
+    stac_version: '1.0.0',
+    id: catalog.id,
+    title: catalog.title ?? catalog.id,
+    description: catalog.description ?? `Outputs of ${job.processId} in ${catalog.id}`,
+    links: [
+      { rel: 'root', type: 'application/json', href: collectionUrlOf(urls, job) },
+      {
+        rel: 'parent',
+        type: 'application/json',
+        href: parentPath.length === 0 ? collectionUrlOf(urls, job) : catalogUrlOf(urls, job, parentPath),
+      },
+      { rel: 'self', type: 'application/json', href: catalogUrlOf(urls, job, catalog.path) },
+      ...childLinks(job, catalog, urls),
+    ],
+  };
+}
+
+/**
+ * Builds a STAC Item of a job's results, with `file:size` and `file:checksum` where the scenario
+ * sets them. Items of child catalogs also link to their `root` and `parent`.
+ */
+export async function itemDocument(
+  job: Job,
+  item: ScenarioItem,
+  urls: SandboxUrls,
+  catalogPath: readonly string[] = [],
+): Promise<JsonDocument> {
   const assets: JsonDocument = {};
+  const values = placeholderValues(job, urls);
   let usesFileExtension = false;
   for (const [key, asset] of Object.entries(item.assets)) {
     const content = job.contents.get(`${item.id}/${key}`);
     const document: JsonDocument = {
-      href: assetUrlOf(urls, job.processId, item.id, asset.file),
+      href:
+        asset.href === undefined
+          ? assetUrlOf(urls, job.processId, item.id, asset.file)
+          : fillPlaceholders(asset.href, values),
       type: asset.type,
       roles: asset.roles,
     };
@@ -286,6 +372,13 @@ export async function itemDocument(job: Job, item: ScenarioItem, urls: SandboxUr
           ],
         };
 
+  const nestedLinks =
+    catalogPath.length === 0
+      ? []
+      : [
+          { rel: 'root', type: 'application/json', href: collectionUrlOf(urls, job) },
+          { rel: 'parent', type: 'application/json', href: catalogUrlOf(urls, job, catalogPath) },
+        ];
   return {
     type: 'Feature',
     stac_version: '1.0.0',
@@ -296,8 +389,9 @@ export async function itemDocument(job: Job, item: ScenarioItem, urls: SandboxUr
     ...(item.bbox === undefined ? {} : { bbox: item.bbox }),
     properties: { ...item.properties, datetime: itemDatetime(job, item) },
     links: [
+      ...nestedLinks,
       { rel: 'collection', type: 'application/json', href: collectionUrlOf(urls, job) },
-      { rel: 'self', type: 'application/geo+json', href: itemUrlOf(urls, job, item.id) },
+      { rel: 'self', type: 'application/geo+json', href: itemUrlOf(urls, job, item.id, catalogPath) },
     ],
     assets,
   };

@@ -1,7 +1,15 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { pipeline } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import type { Clock } from '../../lambdas/core/ports';
 import { contentLength, contentStream } from './content';
-import { itemDocument, processingResultsPath, resultsCollection, type SandboxUrls } from './documents';
+import {
+  catalogDocument,
+  itemDocument,
+  processingResultsPath,
+  resultsCollection,
+  type SandboxUrls,
+} from './documents';
 import {
   type AuthState,
   jsonReply,
@@ -11,7 +19,10 @@ import {
   rawReply,
   textReply,
 } from './http';
-import { type Job, resultItems, resultsAvailable, takeOverride } from './jobs';
+import { findResultItem, type Job, resultsAvailable, takeOverride } from './jobs';
+import { catalogAt, resultIndex } from './results';
+import type { ScenarioAsset } from './scenario-schema';
+import type { ResolvedContent } from './scenarios';
 
 /**
  * The workspace file host: STAC documents and asset files of finished jobs, under
@@ -50,21 +61,41 @@ export async function routeFilesRequest(
   if (segments === null || !prefix.every((segment, index) => segments[index] === segment)) {
     return notFound();
   }
-  const [processId, second, third, fourth, ...extra] = segments.slice(prefix.length);
-  if (processId === undefined || second === undefined || third === undefined || extra.length > 0) {
+  const [processId, second, ...rest] = segments.slice(prefix.length);
+  if (processId === undefined || second === undefined) {
     return notFound();
   }
+  if (second === 'catalog') {
+    return catalogTreeFile(state, processId, rest);
+  }
+  const [fileName, ...extra] = rest;
+  if (fileName === undefined || extra.length > 0) {
+    return notFound();
+  }
+  return assetFile(state, processId, second, fileName);
+}
 
-  if (second === 'catalog' && fourth === undefined) {
-    return collectionFile(state, processId, third);
+/**
+ * Serves a STAC document below `catalog/`: `col_<jobId>.json` is the collection, and in the
+ * folder `col_<jobId>/<catalogId>/...` a child catalog is `catalog.json` and an item `<itemId>.json`.
+ */
+async function catalogTreeFile(state: FilesState, processId: string, parts: string[]): Promise<Reply> {
+  const [collectionName, ...rest] = parts;
+  const leaf = rest.pop();
+  if (collectionName === undefined) {
+    return notFound();
   }
-  if (second === 'catalog' && fourth !== undefined) {
-    return itemFile(state, processId, third, fourth);
+  if (leaf === undefined) {
+    return collectionFile(state, processId, collectionName);
   }
-  if (fourth === undefined) {
-    return assetFile(state, processId, second, third);
+  const job = jobOfCollection(state, processId, collectionName);
+  if (job === undefined || !leaf.endsWith('.json')) {
+    return notFound();
   }
-  return notFound();
+  if (leaf === 'catalog.json' && rest.length > 0) {
+    return catalogFile(state, job, rest);
+  }
+  return itemFile(state, job, rest, leaf.slice(0, -'.json'.length));
 }
 
 function signInRedirect(state: FilesState, request: IncomingMessage): Reply {
@@ -99,19 +130,22 @@ function collectionFile(state: FilesState, processId: string, fileName: string):
   return jsonReply(200, resultsCollection(job, state.urls));
 }
 
-async function itemFile(
-  state: FilesState,
-  processId: string,
-  collectionName: string,
-  fileName: string,
-): Promise<Reply> {
-  const job = jobOfCollection(state, processId, collectionName);
-  if (job === undefined || !fileName.endsWith('.json')) {
+function catalogFile(state: FilesState, job: Job, path: string[]): Reply {
+  const index = resultIndex(job.scenario);
+  const catalog = index === null ? undefined : catalogAt(index.root, path);
+  if (catalog === undefined || !resultsAvailable(job, state.clock.now())) {
     return notFound();
   }
-  const itemId = fileName.slice(0, -'.json'.length);
-  const item = resultItems(job).find((candidate) => candidate.id === itemId);
-  if (item === undefined) {
+  return jsonReply(200, catalogDocument(job, catalog, state.urls));
+}
+
+async function itemFile(state: FilesState, job: Job, folders: string[], itemId: string): Promise<Reply> {
+  const entry = findResultItem(job, itemId);
+  const samePath =
+    entry !== undefined &&
+    entry.catalogPath.length === folders.length &&
+    entry.catalogPath.every((id, position) => folders[position] === id);
+  if (entry === undefined || !samePath) {
     return notFound();
   }
   const now = state.clock.now();
@@ -122,7 +156,7 @@ async function itemFile(
   if (!resultsAvailable(job, now)) {
     return notFound();
   }
-  return jsonReply(200, await itemDocument(job, item, state.urls), {
+  return jsonReply(200, await itemDocument(job, entry.item, state.urls, entry.catalogPath), {
     'content-type': 'application/geo+json',
   });
 }
@@ -132,7 +166,12 @@ async function itemFile(
  * same item and file, the latest job whose results are available wins, as outputs overwrite
  * each other on EODH.
  */
-function assetFile(state: FilesState, processId: string, itemId: string, fileName: string): Reply {
+async function assetFile(
+  state: FilesState,
+  processId: string,
+  itemId: string,
+  fileName: string,
+): Promise<Reply> {
   const now = state.clock.now();
   let fallback: { job: Job; key: string } | undefined;
   let found: { job: Job; key: string } | undefined;
@@ -140,8 +179,10 @@ function assetFile(state: FilesState, processId: string, itemId: string, fileNam
     if (job.processId !== processId) {
       continue;
     }
-    const item = resultItems(job).find((candidate) => candidate.id === itemId);
-    const key = Object.entries(item?.assets ?? {}).find(([, asset]) => asset.file === fileName)?.[0];
+    const item = findResultItem(job, itemId)?.item;
+    const key = Object.entries(item?.assets ?? {}).find(
+      ([, asset]) => asset.content !== undefined && asset.file === fileName,
+    )?.[0];
     if (key === undefined) {
       continue;
     }
@@ -162,15 +203,47 @@ function assetFile(state: FilesState, processId: string, itemId: string, fileNam
     return rawReply(override, state.placeholders(chosen.job));
   }
   const content = chosen.job.contents.get(`${itemId}/${chosen.key}`);
-  const asset = resultItems(chosen.job).find((candidate) => candidate.id === itemId)?.assets[chosen.key];
+  const asset = findResultItem(chosen.job, itemId)?.item.assets[chosen.key];
   if (found === undefined || content === undefined || asset === undefined) {
     return notFound();
   }
-  return {
-    kind: 'stream',
-    status: 200,
-    headers: { 'content-type': asset.type },
-    length: contentLength(content),
-    open: () => contentStream(content),
-  };
+  return assetReply(content, asset);
+}
+
+/**
+ * Sends an asset's bytes as the scenario sets: plain with `Content-Length`, chunked without it,
+ * or gzip-compressed with `Content-Encoding: gzip`. A compressed body with `Content-Length` is
+ * compressed whole in memory first, so keep such assets small.
+ */
+async function assetReply(content: ResolvedContent, asset: ScenarioAsset): Promise<Reply> {
+  const headers: OutgoingHttpHeaders = { 'content-type': asset.type };
+  if (asset.contentEncoding !== 'gzip') {
+    return {
+      kind: 'stream',
+      status: 200,
+      headers,
+      length: asset.chunked ? null : contentLength(content),
+      open: () => contentStream(content),
+    };
+  }
+
+  headers['content-encoding'] = 'gzip';
+  if (asset.chunked) {
+    return {
+      kind: 'stream',
+      status: 200,
+      headers,
+      length: null,
+      open: () => {
+        const gzip = createGzip();
+        pipeline(contentStream(content), gzip, () => {});
+        return gzip;
+      },
+    };
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of contentStream(content)) {
+    chunks.push(chunk as Buffer);
+  }
+  return { kind: 'buffer', status: 200, headers, body: gzipSync(Buffer.concat(chunks)) };
 }

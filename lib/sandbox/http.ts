@@ -12,7 +12,14 @@ export type AuthState = 'valid' | 'invalid' | 'none';
 /** A response a route decided on; `writeReply` sends it. */
 export type Reply =
   | { kind: 'buffer'; status: number; headers: OutgoingHttpHeaders; body: Buffer; truncateAt?: number }
-  | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders; length: number; open: () => Readable }
+  | {
+      kind: 'stream';
+      status: number;
+      headers: OutgoingHttpHeaders;
+      /** Sent as `Content-Length`; null sends the body in chunked transfer encoding. */
+      length: number | null;
+      open: () => Readable;
+    }
   | { kind: 'hang' };
 
 export function classifyAuth(header: string | undefined, token: string): AuthState {
@@ -54,7 +61,8 @@ export function textReply(
 /** Values a raw override may reference as `{{name}}` in its headers and body. */
 export type PlaceholderValues = Record<string, string>;
 
-function fillPlaceholders(text: string, values: PlaceholderValues): string {
+/** Replaces each `{{name}}` with a known name by its value; unknown placeholders stay as written. */
+export function fillPlaceholders(text: string, values: PlaceholderValues): string {
   return text.replace(/\{\{(\w+)\}\}/g, (placeholder, name: string) => values[name] ?? placeholder);
 }
 
@@ -102,7 +110,10 @@ export async function writeReply(
   const headOnly = request.method === 'HEAD';
 
   if (reply.kind === 'stream') {
-    response.writeHead(reply.status, { ...reply.headers, 'content-length': reply.length });
+    response.writeHead(
+      reply.status,
+      reply.length === null ? reply.headers : { ...reply.headers, 'content-length': reply.length },
+    );
     if (headOnly) {
       response.end();
       return;

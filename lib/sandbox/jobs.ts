@@ -1,3 +1,4 @@
+import { type ResultItem, resultIndex } from './results';
 import {
   isTerminalStatus,
   type RawOverride,
@@ -69,9 +70,14 @@ export function resultsAvailable(job: Job, now: number): boolean {
   return currentEntry(job, now)?.status === 'successful' && job.scenario.results !== 'none';
 }
 
-/** Result items of a successful job, or an empty list. */
+/** Result items of a job from every catalog, counts expanded, or an empty list for `empty` and `none`. */
 export function resultItems(job: Job): ScenarioItem[] {
-  return typeof job.scenario.results === 'string' ? [] : job.scenario.results.items;
+  return resultIndex(job.scenario)?.items.map((entry) => entry.item) ?? [];
+}
+
+/** Finds a result item of a job by ID, with the path of the catalog that defines it. */
+export function findResultItem(job: Job, itemId: string): ResultItem | undefined {
+  return resultIndex(job.scenario)?.byId.get(itemId);
 }
 
 export interface EntryLinks {

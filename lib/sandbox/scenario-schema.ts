@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expandItem } from './results';
 
 /**
  * The scenario file format: what a scripted job reports over time, what it produces, and which
@@ -66,25 +67,98 @@ const assetContent = z.union([generatedContent, textContent, base64Content], {
   error: 'must be one of { "bytes", "seed" }, { "text" } or { "base64" }',
 });
 
-const assetSchema = z.strictObject({
-  file: pathSegment,
-  type: z.string().min(1),
-  roles: z.array(z.string().min(1)).default([]),
-  title: z.string().optional(),
-  content: assetContent,
-  /** `true` writes the real size into the item; a number is written as given, right or wrong. */
-  'file:size': z.union([z.literal(true), byteCount]).optional(),
-  /** `true` writes the real SHA-256 multihash into the item; a string is written as given. */
-  'file:checksum': z.union([z.literal(true), z.string().min(1)]).optional(),
-});
+/**
+ * A name as real file hosts publish it: spaces, `+`, `%`, unicode, `..` runs and very long names
+ * are allowed so that scenarios can test how the archive sanitizes them. Only `.` and `..` are
+ * rejected, because URL parsers resolve them as dot segments and the sandbox could not serve them.
+ */
+const looseName = z
+  .string()
+  .max(1000)
+  .refine((name) => name !== '.' && name !== '..', 'must not be "." or ".."');
+
+/** An item ID or asset key: a loose name that is not empty and has no `/`, so raw override targets stay unambiguous. */
+const looseKey = looseName
+  .refine((name) => name.length > 0, 'must not be empty')
+  .refine((name) => !name.includes('/'), 'must not contain "/"');
+
+/** An item ID; `catalog` is the path segment of the STAC documents, so no item can use it. */
+const itemId = looseKey.refine((name) => name !== 'catalog', 'must not be "catalog"');
+
+const assetSchema = z
+  .strictObject({
+    /** File name on the files server; may be empty (the URL then ends in `/`) and may contain `/`. */
+    file: looseName,
+    type: z.string().min(1),
+    roles: z.array(z.string().min(1)).default([]),
+    title: z.string().optional(),
+    /** Required unless `href` points elsewhere. */
+    content: assetContent.optional(),
+    /** Written into the item instead of the files-server URL, with `{{...}}` placeholders filled. */
+    href: z.string().min(1).optional(),
+    /** Serve the file gzip-compressed with `Content-Encoding: gzip`. */
+    contentEncoding: z.literal('gzip').optional(),
+    /** Serve the file without `Content-Length`, in chunked transfer encoding. */
+    chunked: z.literal(true).optional(),
+    /** `true` writes the real size into the item; a number is written as given, right or wrong. */
+    'file:size': z.union([z.literal(true), byteCount]).optional(),
+    /** `true` writes the real SHA-256 multihash into the item; a string is written as given. */
+    'file:checksum': z.union([z.literal(true), z.string().min(1)]).optional(),
+  })
+  .superRefine((asset, ctx) => {
+    if (asset.content === undefined && asset.href === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['content'], message: 'is required unless "href" is set' });
+    }
+  });
 
 const itemSchema = z.strictObject({
-  id: pathSegment,
+  id: itemId,
+  /** Stands for this many items with IDs `<id>-1` ... `<id>-<count>` (zero-padded) and seeds to match. */
+  count: z.number().int().min(1).max(100_000).optional(),
   datetime: z.iso.datetime({ offset: true }).optional(),
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
-  assets: z.record(pathSegment, assetSchema),
+  assets: z.record(looseKey, assetSchema),
 });
+
+/** Extra link of the results document, with `{{...}}` placeholders in `href` filled. */
+const extraLinkSchema = z.strictObject({
+  rel: z.string().min(1),
+  href: z.string().min(1),
+  type: z.string().optional(),
+  title: z.string().optional(),
+});
+
+export interface ScenarioCatalogInput {
+  id: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  items?: z.input<typeof itemSchema>[] | undefined;
+  catalogs?: ScenarioCatalogInput[] | undefined;
+  itemLinks?: string[] | undefined;
+}
+
+export interface ScenarioCatalog {
+  id: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  items: z.output<typeof itemSchema>[];
+  catalogs: ScenarioCatalog[];
+  itemLinks: string[];
+}
+
+/** A child catalog: its own items and child catalogs, and `item` links to items defined elsewhere. */
+const catalogSchema: z.ZodType<ScenarioCatalog, ScenarioCatalogInput> = z.lazy(() =>
+  z.strictObject({
+    id: pathSegment,
+    title: z.string().optional(),
+    description: z.string().optional(),
+    items: z.array(itemSchema).default([]),
+    catalogs: z.array(catalogSchema).default([]),
+    /** IDs of items defined in another catalog that this one links too, so one item has two parents. */
+    itemLinks: z.array(itemId).default([]),
+  }),
+);
 
 const resultsSchema = z.union(
   [
@@ -94,6 +168,8 @@ const resultsSchema = z.union(
       title: z.string().optional(),
       description: z.string().optional(),
       items: z.array(itemSchema),
+      catalogs: z.array(catalogSchema).default([]),
+      links: z.array(extraLinkSchema).default([]),
     }),
   ],
   { error: 'must be "empty", "none" or { "items": [...] }' },
@@ -173,7 +249,7 @@ export type TimelineEntry = Scenario['timeline'][number];
 export type TimelineLinks = NonNullable<TimelineEntry['links']>;
 export type ScenarioItem = Exclude<Scenario['results'], string>['items'][number];
 export type ScenarioAsset = ScenarioItem['assets'][string];
-export type AssetContent = ScenarioAsset['content'];
+export type AssetContent = NonNullable<ScenarioAsset['content']>;
 export type RawOverride = Scenario['raw'][number];
 export type RawResponse = NonNullable<RawOverride['response']>;
 
@@ -209,31 +285,67 @@ function checkScenarioConsistency(scenario: Scenario, ctx: z.RefinementCtx): voi
   });
 
   const assets = new Set<string>();
-  const items = typeof scenario.results === 'string' ? [] : scenario.results.items;
   const itemIds = new Set<string>();
-  items.forEach((item, index) => {
-    if (itemIds.has(item.id)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['results', 'items', index, 'id'],
-        message: `duplicate item id "${item.id}"`,
-      });
-    }
-    itemIds.add(item.id);
-    const files = new Set<string>();
-    for (const [key, asset] of Object.entries(item.assets)) {
-      // Assets are served at <itemId>/<file>, so two assets of one item cannot share a file name.
-      if (files.has(asset.file)) {
+  const checkItems = (items: readonly ScenarioItem[], path: PropertyKey[]): void => {
+    items.forEach((item, index) => {
+      for (const expanded of expandItem(item)) {
+        if (itemIds.has(expanded.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, index, 'id'],
+            message: `duplicate item id "${expanded.id}"`,
+          });
+          break;
+        }
+        itemIds.add(expanded.id);
+        for (const key of Object.keys(expanded.assets)) {
+          assets.add(`${expanded.id}/${key}`);
+        }
+      }
+      const files = new Set<string>();
+      for (const [key, asset] of Object.entries(item.assets)) {
+        // Assets are served at <itemId>/<file>, so two assets of one item cannot share a file name.
+        if (asset.content !== undefined && files.has(asset.file)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, index, 'assets', key, 'file'],
+            message: `duplicate file name "${asset.file}" in item "${item.id}"`,
+          });
+        }
+        files.add(asset.file);
+      }
+    });
+  };
+
+  const itemLinks: { id: string; path: PropertyKey[] }[] = [];
+  const checkCatalogs = (catalogs: readonly ScenarioCatalog[], path: PropertyKey[]): void => {
+    const ids = new Set<string>();
+    catalogs.forEach((catalog, index) => {
+      if (ids.has(catalog.id)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['results', 'items', index, 'assets', key, 'file'],
-          message: `duplicate file name "${asset.file}" in item "${item.id}"`,
+          path: [...path, index, 'id'],
+          message: `duplicate catalog id "${catalog.id}" in one parent`,
         });
       }
-      files.add(asset.file);
-      assets.add(`${item.id}/${key}`);
+      ids.add(catalog.id);
+      checkItems(catalog.items, [...path, index, 'items']);
+      catalog.itemLinks.forEach((id, linkIndex) => {
+        itemLinks.push({ id, path: [...path, index, 'itemLinks', linkIndex] });
+      });
+      checkCatalogs(catalog.catalogs, [...path, index, 'catalogs']);
+    });
+  };
+
+  if (typeof scenario.results !== 'string') {
+    checkItems(scenario.results.items, ['results', 'items']);
+    checkCatalogs(scenario.results.catalogs, ['results', 'catalogs']);
+  }
+  for (const link of itemLinks) {
+    if (!itemIds.has(link.id)) {
+      ctx.addIssue({ code: 'custom', path: link.path, message: `item "${link.id}" is not defined` });
     }
-  });
+  }
 
   scenario.raw.forEach((override, index) => {
     const [kind, name = ''] = splitTarget(override.target);

@@ -3,6 +3,7 @@ import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { ScenarioError } from './errors';
+import { resultIndex } from './results';
 import { type AssetContent, type Scenario, scenarioSchema } from './scenario-schema';
 
 const builtInDirectory = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -112,12 +113,11 @@ export function resolveAssetContents(
   env: Record<string, string | undefined>,
 ): Map<string, ResolvedContent> {
   const contents = new Map<string, ResolvedContent>();
-  if (typeof scenario.results === 'string') {
-    return contents;
-  }
-  for (const item of scenario.results.items) {
+  for (const { item } of resultIndex(scenario)?.items ?? []) {
     for (const [key, asset] of Object.entries(item.assets)) {
-      contents.set(`${item.id}/${key}`, resolveContent(asset.content, env, scenario.name));
+      if (asset.content !== undefined) {
+        contents.set(`${item.id}/${key}`, resolveContent(asset.content, env, scenario.name));
+      }
     }
   }
   return contents;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, BlockList, isIPv6 } from 'node:net';
 import { type Clock, systemClock } from '../../lambdas/core/ports';
 import { apiBasePath, type Registration, routeApiRequest, scenarioHeader } from './api-routes';
-import { problemDocument, type SandboxUrls, statusUrlOf } from './documents';
+import { placeholderValues, problemDocument, type SandboxUrls } from './documents';
 import { SandboxError, SandboxOptionsError } from './errors';
 import { routeFilesRequest } from './files-routes';
 import {
@@ -183,17 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const registrations = new Map<string, Registration>();
   const builtIns = new Map<string, Promise<Scenario>>();
 
-  const placeholders = (job: Job): PlaceholderValues => ({
-    jobId: job.id,
-    processId: job.processId,
-    workspace,
-    apiUrl: urls.apiUrl,
-    baseUrl: urls.baseUrl,
-    statusUrl: statusUrlOf(urls, job.id),
-    resultsUrl: `${statusUrlOf(urls, job.id)}/results`,
-    filesOrigin: urls.filesOrigin,
-    foreignOrigin: urls.foreignOrigin,
-  });
+  const placeholders = (job: Job): PlaceholderValues => placeholderValues(job, urls);
 
   /** Built-in scenario named like the process, else `demo`, for clients other than `submit`. */
   const scenarioForProcess = async (processId: string): Promise<Registration> => {

@@ -5,7 +5,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../lib/sandbox/errors';
 import { listScenarios, loadScenario, parseScenario } from '../../lib/sandbox/scenarios';
 
-const builtInNames = ['demo', 'dismissed', 'failed', 'failed-bare', 'logs-late'];
+const builtInNames = [
+  'bad-checksum',
+  'cross-host-redirect',
+  'demo',
+  'disallowed-host',
+  'dismissed',
+  'failed',
+  'failed-bare',
+  'large-file',
+  'logs-late',
+  'many-items',
+  'nested-catalogs',
+  'odd-content',
+  'odd-names',
+  'sign-in-redirect',
+  'truncated-transfer',
+];
 const successMessage = 'ZOO-Kernel successfully run your service!';
 
 /** Builds a valid scenario that each case breaks in one field. */
@@ -83,7 +99,7 @@ describe('loadScenario', () => {
 
   it('lists the built-ins for an unknown name', async () => {
     await expect(loadScenario('slow')).rejects.toThrow(
-      'unknown scenario "slow"; built-in scenarios: demo, dismissed, failed, failed-bare, logs-late',
+      `unknown scenario "slow"; built-in scenarios: ${builtInNames.join(', ')}`,
     );
     await expect(loadScenario('slow')).rejects.toMatchObject({ name: 'ScenarioError' });
   });
