@@ -1,7 +1,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type AwsDependencies, AwsRequestError, defaultAwsDependencies, defaultStackName } from './aws';
 import { ExitCode, UsageError } from './errors';
+import { defaultListLimit, type ListCommandOptions, listCommand } from './list-command';
 import { type CommandIo, type RunCommandOptions, runCommand } from './run-command';
 import { type SandboxCommandOptions, sandboxCommand } from './sandbox-command';
+import { type StartCommandOptions, startCommand } from './start-command';
+import { type StopCommandOptions, stopCommand } from './stop-command';
+import { type SubmitCommandOptions, submitCommand } from './submit-command';
+import {
+  defaultPollIntervalSeconds,
+  defaultWatchDependencies,
+  type WatchCommandOptions,
+  type WatchDependencies,
+  watchCommand,
+} from './watch-command';
+
+/** Profile lookup, clock and sleep of the commands for the deployed stack; tests replace them. */
+export type CliDependencies = AwsDependencies & WatchDependencies;
+
+const defaultCliDependencies: CliDependencies = { ...defaultAwsDependencies, ...defaultWatchDependencies };
 
 function wholeNumber(flag: string) {
   return (value: string): number => {
@@ -22,15 +39,75 @@ function positiveNumber(flag: string) {
   };
 }
 
+function atLeastOne(flag: string, whole = false) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (
+      value.trim() === '' ||
+      !Number.isFinite(parsed) ||
+      parsed < 1 ||
+      (whole && !Number.isInteger(parsed))
+    ) {
+      throw new InvalidArgumentError(
+        `${flag} takes a ${whole ? 'whole ' : ''}number of at least 1, not "${value}"`,
+      );
+    }
+    return parsed;
+  };
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** Adds the flags that locate the deployed stack to a command. */
+function withStackOptions(command: Command): Command {
+  return command
+    .option(
+      '--state-machine-arn <arn>',
+      'ARN of the deployed state machine (default: EODH_MONITOR_STATE_MACHINE_ARN, else the StateMachineArn output of the stack)',
+    )
+    .option(
+      '--stack-name <name>',
+      `CloudFormation stack whose StateMachineArn output to use (default: EODH_MONITOR_STACK or ${defaultStackName})`,
+    )
+    .option('--region <region>', 'AWS region of the stack (default: AWS_REGION or the AWS profile region)');
+}
+
+/** Adds the per-job option flags that `start` and `submit` put in the execution input. */
+function withJobOptions(command: Command): Command {
+  return command
+    .option(
+      '--poll-initial-seconds <n>',
+      'first wait between checks, in seconds (default: the stack configuration)',
+      wholeNumber('--poll-initial-seconds'),
+    )
+    .option(
+      '--poll-max-seconds <n>',
+      'longest wait between checks, in seconds (default: the stack configuration)',
+      wholeNumber('--poll-max-seconds'),
+    )
+    .option(
+      '--max-job-age-hours <n>',
+      'give up with timed_out past this job age, in hours (default: the stack configuration)',
+      positiveNumber('--max-job-age-hours'),
+    )
+    .option(
+      '--log-wait-seconds <n>',
+      'how long to wait for log links after the job ended, in seconds (default: the stack configuration)',
+      wholeNumber('--log-wait-seconds'),
+    );
 }
 
 /**
  * Builds the `eodh-monitor` command line. Each action stores its exit code in `result.code`
  * because commander's own exit handling only knows success and usage errors.
  */
-export function buildProgram(io: CommandIo, result: { code: number }): Command {
+export function buildProgram(
+  io: CommandIo,
+  result: { code: number },
+  deps: CliDependencies = defaultCliDependencies,
+): Command {
   const program = new Command('eodh-monitor')
     .description(
       'Monitor EODH (OGC API - Processes) jobs: wait for the end, archive results and logs, publish the outcome.',
@@ -107,13 +184,107 @@ export function buildProgram(io: CommandIo, result: { code: number }): Command {
       result.code = await sandboxCommand(options, io);
     });
 
+  withJobOptions(
+    withStackOptions(
+      program
+        .command('start')
+        .description(
+          'Start the deployed monitor for a job. A job already monitored is reported, not monitored twice.',
+        )
+        .argument('<jobId>', 'EODH job ID')
+        .option('--workspace <ws>', 'EODH workspace that owns the job')
+        .option(
+          '--force',
+          'monitor a job whose monitor has ended once more: archive it again and publish another outcome, in the next generation',
+        ),
+    ),
+  ).action(async (jobId: string, options: StartCommandOptions) => {
+    result.code = await startCommand(jobId, options, io, deps);
+  });
+
+  withJobOptions(
+    withStackOptions(
+      program
+        .command('submit')
+        .description(
+          'Execute a workflow on EODH (Prefer: respond-async), then start its deployed monitor. ' +
+            'The token comes from EODH_TOKEN or the Secrets Manager secret named by TOKEN_SECRET_NAME.',
+        )
+        .argument('<processId>', 'EODH process (workflow) ID')
+        .option('--workspace <ws>', 'EODH workspace to run the workflow in')
+        .option('--inputs <file>', 'JSON file with the execute request, such as {"inputs": {...}}')
+        .option('--api-url <url>', 'EODH base URL (default: API_URL or https://eodatahub.org.uk)')
+        .option(
+          '--allowed-host <pattern>',
+          'host the token may be sent to; repeat for more (default: the API host and *.eodatahub-workspaces.org.uk)',
+          collect,
+        )
+        .option(
+          '--allow-loopback',
+          'permit http:// and loopback addresses, for a sandbox you started yourself',
+        ),
+    ),
+  ).action(async (processId: string, options: SubmitCommandOptions) => {
+    result.code = await submitCommand(processId, options, io, deps);
+  });
+
+  withStackOptions(
+    program
+      .command('watch')
+      .description(
+        "Follow a job's deployed monitor across continuation executions until it publishes the outcome. " +
+          'Exits 0 when the job succeeded and 1 otherwise.',
+      )
+      .argument('<jobId>', 'EODH job ID')
+      .option(
+        '--poll-interval <seconds>',
+        `time between polls of the execution, in seconds (default: ${defaultPollIntervalSeconds})`,
+        atLeastOne('--poll-interval'),
+      ),
+  ).action(async (jobId: string, options: WatchCommandOptions) => {
+    result.code = await watchCommand(jobId, options, io, deps);
+  });
+
+  withStackOptions(
+    program
+      .command('list')
+      .description(
+        'List monitored jobs, newest first: job, status, started and generation of the newest execution.',
+      )
+      .option(
+        '--status <status>',
+        'only jobs whose newest execution has this status: running, succeeded, failed, timed_out, aborted or pending_redrive',
+      )
+      .option(
+        '--limit <n>',
+        `list at most this many jobs (default: ${defaultListLimit})`,
+        atLeastOne('--limit', true),
+      )
+      .option('--json', 'print a JSON array instead of a table'),
+  ).action(async (options: ListCommandOptions) => {
+    result.code = await listCommand(options, io, deps);
+  });
+
+  withStackOptions(
+    program
+      .command('stop')
+      .description('Stop the deployed monitor of a job. The EODH job itself is never dismissed.')
+      .argument('<jobId>', 'EODH job ID'),
+  ).action(async (jobId: string, options: StopCommandOptions) => {
+    result.code = await stopCommand(jobId, options, io, deps);
+  });
+
   return program;
 }
 
 /** Runs the command line and returns the process exit code. */
-export async function main(argv: string[], io: CommandIo): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CommandIo,
+  deps: CliDependencies = defaultCliDependencies,
+): Promise<number> {
   const result = { code: ExitCode.ok as number };
-  const program = buildProgram(io, result);
+  const program = buildProgram(io, result, deps);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
@@ -125,6 +296,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     if (error instanceof UsageError) {
       io.stderr.write(`error: ${error.message}\n`);
       return ExitCode.usage;
+    }
+    if (error instanceof AwsRequestError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return ExitCode.jobNotSucceeded;
     }
     throw error;
   }
