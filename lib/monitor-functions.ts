@@ -62,6 +62,29 @@ const requireBanner =
   "import { createRequire as __monitorCreateRequire } from 'node:module'; " +
   'const require = __monitorCreateRequire(import.meta.url);';
 
+/**
+ * esbuild options of every monitor function, as `NodejsFunction` applies them at synth time.
+ * The benchmark bundles its own entry points with them too.
+ */
+export const monitorBundling: BundlingOptions = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner: requireBanner,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  // The maps serve stack traces, which need line mappings but not the embedded sources.
+  sourcesContent: false,
+  // The SDK is bundled rather than taken from the runtime, so its version is the one
+  // tested here and esbuild can drop the unused parts.
+  bundleAwsSDK: true,
+  // undici's own bundled build, the one Node.js embeds, defines this. It leaves out the
+  // experimental Milo HTTP parser (about 160 KB), which runs only with UNDICI_USE_MILO set.
+  define: { esbuildDetection: '1' },
+};
+
 // A status request is aborted after 10 s and counts as a transient failure, which the next
 // check retries. Two such requests fit in the 30 s function timeout.
 const checkHttpTimeoutMs = 10_000;
@@ -173,25 +196,7 @@ export class MonitorFunctions extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...spec.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: requireBanner,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // The maps serve stack traces, which need line mappings but not the embedded sources.
-        sourcesContent: false,
-        // The SDK is bundled rather than taken from the runtime, so its version is the one
-        // tested here and esbuild can drop the unused parts.
-        bundleAwsSDK: true,
-        // undici's own bundled build, the one Node.js embeds, defines this. It leaves out the
-        // experimental Milo HTTP parser (about 160 KB), which runs only with UNDICI_USE_MILO set.
-        define: { esbuildDetection: '1' },
-        ...bundlingOverrides,
-      },
+      bundling: { ...monitorBundling, ...bundlingOverrides },
     });
   }
 }
