@@ -26,7 +26,7 @@ import {
   monitorOptionsSchema,
   type WarningKind,
 } from './core/state';
-import { parseStatusDocument } from './core/status';
+import { isTerminalStatus, parseStatusDocument } from './core/status';
 import { describeValue, hostLabelOf } from './core/validation';
 import { composeWarning } from './core/warning';
 
@@ -242,6 +242,10 @@ export function createCheckStatusHandler(deps: CheckStatusDeps): (input: CheckIn
       let result = decideCheck(job, previous, outcome, now, deps.random);
 
       recorder.addMetric('checks', MetricUnit.Count, 1);
+      const detectionDelay = detectionDelaySeconds(previous, result);
+      if (detectionDelay !== null) {
+        recorder.addMetric('detectionDelay', MetricUnit.Seconds, detectionDelay);
+      }
       if (outcome.kind === 'transient') {
         recorder.addMetric('transientErrors', MetricUnit.Count, 1);
         deps.logger.warn('status check failed; retrying at the next check', {
@@ -300,6 +304,20 @@ export function createCheckStatusHandler(deps: CheckStatusDeps): (input: CheckIn
       deps.logger.removeKeys(['job_id', 'workspace', 'execution']);
     }
   };
+}
+
+/**
+ * Returns the seconds from the job's `finished` time to the check that first saw it terminal,
+ * or null for any other check or when `finished` is missing. A negative delay, which only clock
+ * skew between EODH and AWS produces, counts as 0.
+ */
+export function detectionDelaySeconds(previous: CheckResult | null, result: CheckResult): number | null {
+  if (!isTerminalStatus(result.status) || (previous !== null && isTerminalStatus(previous.status)))
+    return null;
+  const finished = result.finished === null ? Number.NaN : Date.parse(result.finished);
+  const checked = Date.parse(result.lastCheckedAt);
+  if (Number.isNaN(finished) || Number.isNaN(checked)) return null;
+  return Math.max(0, Math.round((checked - finished) / 1_000));
 }
 
 /**
