@@ -18,6 +18,7 @@ import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
 import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { archiveBatch } from './core/copy';
 import { InvalidInputError } from './core/errors';
+import { executionName } from './core/execution-name';
 import { validateArchiveJob } from './core/plan';
 import type { ArchiveStore, GuardedFetch } from './core/ports';
 import type { BatchInput, BatchSummary } from './core/state';
@@ -55,7 +56,13 @@ export function createArchiveArtifactsHandler(
       );
     }
 
-    dependencies.logger.appendKeys({ job_id: job.jobId, workspace: job.workspace, batch });
+    // Named as in `Plan archive`: the task input carries no execution name.
+    dependencies.logger.appendKeys({
+      job_id: job.jobId,
+      workspace: job.workspace,
+      execution: executionName(job.jobId, job.generation),
+      batch,
+    });
     try {
       const summary = await archiveBatch(
         {
@@ -73,7 +80,7 @@ export function createArchiveArtifactsHandler(
       recorder.addMetric('BytesArchived', MetricUnit.Bytes, summary.bytesArchived);
       return summary;
     } finally {
-      dependencies.logger.removeKeys(['job_id', 'workspace', 'batch']);
+      dependencies.logger.removeKeys(['job_id', 'workspace', 'execution', 'batch']);
     }
   };
 }

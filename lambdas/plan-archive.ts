@@ -6,6 +6,7 @@ import { archiveStoreFromEnv } from './adapters/s3-store';
 import { tokenSourceFromConfig } from './adapters/token';
 import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
 import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
+import { executionName } from './core/execution-name';
 import { defaultBatchSize, planArchive, validateArchiveJob } from './core/plan';
 import { type ArchiveStore, type Clock, type GuardedFetch, systemClock } from './core/ports';
 import type { CheckResult, JobContext, PlanSummary } from './core/state';
@@ -46,7 +47,14 @@ export function createPlanArchiveHandler(
   return async (input) => {
     const job = validateArchiveJob(input?.job);
     const check = input.check ?? null;
-    dependencies.logger.appendKeys({ job_id: job.jobId, workspace: job.workspace });
+    // The task input carries no execution name. Every execution that eodh-monitor or
+    // `Continue in new execution` starts is named executionName(jobId, generation), so that name
+    // is logged. NOTE: an execution started by hand under another name is logged under this one.
+    dependencies.logger.appendKeys({
+      job_id: job.jobId,
+      workspace: job.workspace,
+      execution: executionName(job.jobId, job.generation),
+    });
     try {
       return await planArchive(
         {
@@ -61,7 +69,7 @@ export function createPlanArchiveHandler(
         check,
       );
     } finally {
-      dependencies.logger.removeKeys(['job_id', 'workspace']);
+      dependencies.logger.removeKeys(['job_id', 'workspace', 'execution']);
     }
   };
 }
