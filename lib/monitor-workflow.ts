@@ -91,7 +91,11 @@ function invokeTask(
   scope: Construct,
   name: string,
   fn: lambda.IFunction,
-  props: { parameters?: Record<string, unknown>; resultPath?: string },
+  props: {
+    parameters?: Record<string, unknown>;
+    resultPath?: string;
+    resultSelector?: Record<string, unknown>;
+  },
 ): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
@@ -99,6 +103,7 @@ function invokeTask(
     retryOnServiceExceptions: false,
     ...(props.parameters ? { payload: sfn.TaskInput.fromObject(props.parameters) } : {}),
     ...(props.resultPath ? { resultPath: props.resultPath } : {}),
+    ...(props.resultSelector ? { resultSelector: props.resultSelector } : {}),
   });
   task.addRetry({
     errors: [...lambdaServiceErrors],
@@ -178,9 +183,25 @@ function buildDefinition(
       batch: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
     },
     maxConcurrency: maxConcurrentBatches,
-    resultPath: '$.archive',
+    // One result per batch would grow the state with the job (200 batches for 5,000 files), so
+    // the results are dropped and `Publish outcome` counts from the manifest parts in S3.
+    // NOTE: the Map still gathers one count object (about 100 bytes) per batch before dropping
+    // them; if Step Functions applies its 256 KiB limit to that array, a job is capped near
+    // 2,500 batches (62,500 files).
+    resultPath: sfn.JsonPath.DISCARD,
   });
-  archiveArtifacts.itemProcessor(invokeTask(scope, StateName.archiveBatch, functions.archiveArtifacts, {}));
+  archiveArtifacts.itemProcessor(
+    invokeTask(scope, StateName.archiveBatch, functions.archiveArtifacts, {
+      // Counts only: the failures (up to 20 per batch) are in the batch's manifest part.
+      resultSelector: {
+        batch: sfn.JsonPath.numberAt('$.batch'),
+        filesArchived: sfn.JsonPath.numberAt('$.filesArchived'),
+        filesSkipped: sfn.JsonPath.numberAt('$.filesSkipped'),
+        bytesArchived: sfn.JsonPath.numberAt('$.bytesArchived'),
+        filesFailed: sfn.JsonPath.numberAt('$.filesFailed'),
+      },
+    }),
+  );
   archiveArtifacts.addCatch(publishMonitorFailure, catchIntoFailure);
 
   const publishOutcome = invokeTask(scope, StateName.publishOutcome, functions.publishOutcome, {

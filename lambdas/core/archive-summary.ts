@@ -168,7 +168,9 @@ function collectFailures(
       reason: record.reason ?? 'no reason recorded',
     });
   }
-  for (const failure of [...(plan?.failures ?? []), ...batches.flatMap((batch) => batch.failures)]) {
+  // The `Archive batch` task's ResultSelector drops batch failures from state, so they may be absent.
+  const batchFailures = batches.flatMap((batch) => batch.failures ?? []);
+  for (const failure of [...(plan?.failures ?? []), ...batchFailures]) {
     if (!byKey.has(failure.key)) byKey.set(failure.key, failure);
   }
   return [...byKey.values()].slice(0, MAX_LISTED_FAILURES);

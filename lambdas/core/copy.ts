@@ -13,7 +13,9 @@ import {
   maxReportedFailures,
   type PlanEntry,
   parseArchivePlan,
+  parseBatchPlan,
   retryableStatuses,
+  summaryFailure,
 } from './plan';
 import type { ArchiveStore, GuardedFetch } from './ports';
 import type { ArchiveFailure, BatchSummary, JobContext } from './state';
@@ -49,11 +51,23 @@ function mediaTypeOf(contentType: string | null | undefined): string | null {
 
 const htmlTypes = new Set(['text/html', 'application/xhtml+xml']);
 
+function isJsonType(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType === 'text/json' || mediaType.endsWith('+json');
+}
+
 /**
- * Returns why a response is not the expected file, or null when it may be. A login page
- * (HTML) where anything but HTML was expected, and an RFC 7807 error document
- * (`application/problem+json`) where anything but that was expected, are error responses that
- * servers send with status 200.
+ * Returns whether a file of this media type may be sent as JSON: a JSON type itself, any text,
+ * and the generic `application/octet-stream`, which says nothing about the content.
+ */
+function mayArriveAsJson(mediaType: string): boolean {
+  return isJsonType(mediaType) || mediaType.startsWith('text/') || mediaType === 'application/octet-stream';
+}
+
+/**
+ * Returns why a response is not the expected file, or null when it may be. Servers send these
+ * error responses with status 200: a login page (HTML) where anything but HTML was expected, an
+ * RFC 7807 error document (`application/problem+json`) where anything but that was expected,
+ * and any JSON document where a binary type such as a GeoTIFF was expected.
  */
 export function unexpectedContentReason(
   received: string | null,
@@ -69,6 +83,9 @@ export function unexpectedContentReason(
   }
   if (receivedType === 'application/problem+json' && expectedType !== receivedType) {
     return 'received an error document (Content-Type application/problem+json) instead of the file';
+  }
+  if (isJsonType(receivedType) && expectedType !== null && !mayArriveAsJson(expectedType)) {
+    return `received a JSON document (Content-Type ${receivedType}) where ${expectedType} was expected`;
   }
   return null;
 }
@@ -203,9 +220,10 @@ export async function copyArtifact(
 
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
+    const statusText = response.statusText ? ` ${response.statusText}` : '';
     const hint =
       response.status === 401 || response.status === 403 ? ' (token rejected or file not accessible)' : '';
-    return failed(`HTTP ${response.status}${hint}`, retryableStatuses.has(response.status));
+    return failed(`HTTP ${response.status}${statusText}${hint}`, retryableStatuses.has(response.status));
   }
 
   const receivedType = response.headers.get('content-type');
@@ -267,13 +285,33 @@ export async function copyArtifact(
       return failed(verifier.mismatch.message, false);
     }
     if (sourceError !== null) {
-      return failed(`download interrupted: ${errorMessageOf(sourceError)}`, true);
+      const announced = expected.contentLength ?? expected.expectedBytes;
+      const progress =
+        announced === null ? `${verifier.bytes} bytes` : `${verifier.bytes} of ${announced} bytes`;
+      return failed(`download interrupted after ${progress}: ${describeStreamError(sourceError)}`, true);
     }
     throw error;
   } finally {
     source.destroy();
     verifier.destroy();
   }
+}
+
+/**
+ * Describes a body stream error with its causes, such as `terminated (other side closed)`:
+ * undici reports a cut connection as `terminated` and names the socket error only in `cause`.
+ */
+function describeStreamError(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    if (current.message !== '' && !messages.includes(current.message)) {
+      messages.push(current.message);
+    }
+    current = current.cause;
+  }
+  const [first = String(error), ...causes] = messages;
+  return causes.length === 0 ? first : `${first} (${causes.join(': ')})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,8 +338,7 @@ export async function archiveBatch(
 ): Promise<BatchSummary> {
   const { store, logger } = dependencies;
   const prefix = jobPrefix(job.workspace, job.jobId);
-  const plan = await readPlan(store, prefix);
-  const entries = plan.entries.filter((entry) => entry.batch === batch);
+  const entries = await readBatchEntries(store, prefix, batch);
   const previous = await readPreviousRecords(store, prefix, batch, logger);
 
   const records = await mapWithConcurrency(entries, batchConcurrency, (entry) =>
@@ -327,11 +364,7 @@ export async function archiveBatch(
     if (record.outcome === 'failed') {
       summary.filesFailed += 1;
       if (failures.length < maxReportedFailures) {
-        failures.push({
-          key: record.key,
-          url: record.source ?? '',
-          reason: record.reason ?? 'unknown reason',
-        });
+        failures.push(summaryFailure(record.key, record.source ?? '', record.reason ?? 'unknown reason'));
         logger.warn('file not archived', { key: record.key, url: record.source, reason: record.reason });
       }
       continue;
@@ -354,16 +387,32 @@ export async function archiveBatch(
   return summary;
 }
 
-async function readPlan(store: ArchiveStore, prefix: string): Promise<ArchivePlan> {
-  const key = `${prefix}${archiveKeys.plan}`;
-  const bytes = await store.getObject(key);
-  if (bytes === null) {
+/**
+ * Reads the entries of one batch from `plan/batch-<n>.json`. A plan stored without batch
+ * objects (an execution planned before they existed) is read whole from `plan.json` instead.
+ */
+async function readBatchEntries(store: ArchiveStore, prefix: string, batch: number): Promise<PlanEntry[]> {
+  const batchKey = `${prefix}${archiveKeys.batchPlan(batch)}`;
+  const batchBytes = await store.getObject(batchKey);
+  if (batchBytes !== null) {
+    const batchPlan = parseStored(store, batchKey, batchBytes, parseBatchPlan);
+    return batchPlan.entries.filter((entry) => entry.batch === batch);
+  }
+
+  const planKey = `${prefix}${archiveKeys.plan}`;
+  const planBytes = await store.getObject(planKey);
+  if (planBytes === null) {
     throw new MonitorError(
-      `archive plan not found at ${store.uriOf(key)}: the Plan archive step must run first`,
+      `archive plan not found at ${store.uriOf(planKey)}: the Plan archive step must run first`,
     );
   }
+  const plan: ArchivePlan = parseStored(store, planKey, planBytes, parseArchivePlan);
+  return plan.entries.filter((entry) => entry.batch === batch);
+}
+
+function parseStored<T>(store: ArchiveStore, key: string, bytes: Uint8Array, parse: (text: string) => T): T {
   try {
-    return parseArchivePlan(new TextDecoder().decode(bytes));
+    return parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new MonitorError(`archive plan at ${store.uriOf(key)} is invalid: ${errorMessageOf(error)}`, {
       cause: error,

@@ -31,6 +31,8 @@ export const archiveKeys = {
   status: 'status.json',
   collection: 'results/collection.json',
   plan: 'plan.json',
+  /** The entries of one batch, so a batch reads only its own files and not the whole plan. */
+  batchPlan: (batch: number) => `plan/batch-${String(batch).padStart(5, '0')}.json`,
   manifest: 'manifest.json',
   outcome: 'outcome.json',
   manifestPartsPrefix: 'manifest-parts/',

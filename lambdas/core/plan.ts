@@ -41,6 +41,19 @@ export const defaultBatchSize = 25;
 /** Failures listed in summaries; the count covers the rest, so state never grows with the job. */
 export const maxReportedFailures = 20;
 
+/**
+ * Maximum characters of a failure's URL and reason in a summary. With 20 failures that bounds a
+ * summary's failure list at about 16 KB; the manifest keeps the full text.
+ */
+export const maxSummaryTextChars = 300;
+
+/** Returns a failure for a summary in state, with its URL and reason cut to `maxSummaryTextChars`. */
+export function summaryFailure(key: string, url: string, reason: string): ArchiveFailure {
+  const cut = (text: string) =>
+    text.length <= maxSummaryTextChars ? text : `${text.slice(0, maxSummaryTextChars - 3)}...`;
+  return { key, url: cut(url), reason: cut(reason) };
+}
+
 /** Maximum STAC level followed; the results document is level 0. */
 export const maxStacDepth = 4;
 
@@ -81,14 +94,30 @@ const archivePlanSchema = z.object({
   entries: z.array(planEntrySchema),
 });
 
+const batchPlanSchema = z.object({
+  jobId: z.string(),
+  workspace: z.string(),
+  createdAt: z.string(),
+  batch: z.number().int().nonnegative(),
+  entries: z.array(planEntrySchema),
+});
+
 export type PlanEntry = z.infer<typeof planEntrySchema>;
 
 /** Content of `plan.json`. */
 export type ArchivePlan = z.infer<typeof archivePlanSchema>;
 
+/** Content of `plan/batch-<n>.json`: the entries of one batch. */
+export type BatchPlan = z.infer<typeof batchPlanSchema>;
+
 /** Parses `plan.json`; throws a ZodError or SyntaxError naming the problem. */
 export function parseArchivePlan(text: string): ArchivePlan {
   return archivePlanSchema.parse(JSON.parse(text));
+}
+
+/** Parses `plan/batch-<n>.json`; throws a ZodError or SyntaxError naming the problem. */
+export function parseBatchPlan(text: string): BatchPlan {
+  return batchPlanSchema.parse(JSON.parse(text));
 }
 
 /** Returns `[0, 1, ..., n - 1]` for the n batches that `fileCount` files fill. */
@@ -158,7 +187,42 @@ export const retryableStatuses: ReadonlySet<number> = new Set([429, 502, 503, 50
 
 type DocumentResult =
   | { ok: true; bytes: Uint8Array; retryable: false }
-  | { ok: false; status: number | null; reason: string; retryable: boolean };
+  | {
+      ok: false;
+      status: number | null;
+      reason: string;
+      retryable: boolean;
+      /** `type` of a JSON error document (RFC 7807 or OGC exception), when the body was one. */
+      problemType?: string;
+    };
+
+/** Largest error body read to find its `type`; OGC exception documents are a few hundred bytes. */
+const maxProblemBytes = 64 * 1024;
+
+/** Reads the `type` of a small JSON error body, or returns undefined; the body is consumed either way. */
+async function readProblemType(response: Response): Promise<string | undefined> {
+  const contentType = response.headers.get('content-type')?.toLowerCase() ?? '';
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (!contentType.includes('json') || declared > maxProblemBytes) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  try {
+    const text = await response.text();
+    const document = text.length <= maxProblemBytes ? (JSON.parse(text) as unknown) : undefined;
+    return isJsonObject(document) && typeof document.type === 'string' ? document.type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns whether an error document is ZOO-Project's `NoApplicableCode` exception, which EODH's
+ * results endpoint answers with status 500 for a job that produced no output at all.
+ */
+function isNoApplicableCode(problemType: string | undefined): boolean {
+  return problemType !== undefined && /(^|\/)NoApplicableCode$/.test(problemType);
+}
 
 /**
  * Returns whether a rejected fetch may succeed on retry. Network errors and timeouts may, but a
@@ -186,12 +250,13 @@ async function fetchDocumentOnce(fetch: GuardedFetch, url: string, accept: strin
   }
 
   if (!response.ok) {
-    await response.body?.cancel().catch(() => {});
+    const problemType = await readProblemType(response);
     return {
       ok: false,
       status: response.status,
       reason: `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
       retryable: retryableStatuses.has(response.status),
+      ...(problemType === undefined ? {} : { problemType }),
     };
   }
 
@@ -272,10 +337,12 @@ export interface PlannerDependencies {
  * 2. Fetch the results document and walk its STAC tree.
  * 3. Store rewritten copies of every catalog and item.
  * 4. List every asset and log file with its key and batch.
- * 5. Store `plan.json` and the documents' manifest part.
+ * 5. Store each batch's entries, `plan.json` and the documents' manifest part.
  *
  * Problems with the job's documents (not found, rejected token, invalid JSON, limits reached)
- * are recorded as failures and the plan goes on with what it has. Only store errors throw.
+ * are recorded as failures and the plan goes on with what it has. A `{}` results document and
+ * a 500 `NoApplicableCode` answer mean that the job produced nothing, which is not a failure.
+ * Only store errors throw.
  * The same href shared by several items is copied once per item, so each item's folder is
  * complete on its own.
  */
@@ -346,6 +413,7 @@ class ArchivePlanner {
       batchSize,
       entries,
     };
+    await this.putBatchPlans(plan);
     await this.put(archiveKeys.plan, JSON.stringify(plan), 'application/json');
     const part: ManifestPart = { part: 'documents', records: this.records };
     await this.put(archiveKeys.documentsPart, JSON.stringify(part), 'application/json');
@@ -419,6 +487,11 @@ class ArchivePlanner {
           `token rejected (HTTP ${fetched.status}) while fetching the results document`,
           'results',
         );
+      } else if (fetched.status === 500 && isNoApplicableCode(fetched.problemType)) {
+        this.dependencies.logger.info('results endpoint reports that the job produced no output', {
+          jobStatus,
+          reason: `${fetched.reason} ${fetched.problemType}`,
+        });
       } else if (fetched.status === 404 || (fetched.status !== null && fetched.status >= 500)) {
         this.reportMissingResults(
           jobStatus,
@@ -654,6 +727,27 @@ class ArchivePlanner {
     });
   }
 
+  /**
+   * Stores each batch's entries as `plan/batch-<n>.json`, so a batch reads a few KB instead of
+   * the whole plan (about 15 MB for 10,000 files). `plan.json` stays the full listing.
+   */
+  private async putBatchPlans(plan: ArchivePlan): Promise<void> {
+    const batches: PlanEntry[][] = batchIndices(plan.entries.length, plan.batchSize).map(() => []);
+    for (const entry of plan.entries) {
+      batches[entry.batch]?.push(entry);
+    }
+    await mapWithConcurrency(batches, documentConcurrency, (entries, batch) => {
+      const batchPlan: BatchPlan = {
+        jobId: plan.jobId,
+        workspace: plan.workspace,
+        createdAt: plan.createdAt,
+        batch,
+        entries,
+      };
+      return this.put(archiveKeys.batchPlan(batch), JSON.stringify(batchPlan), 'application/json');
+    });
+  }
+
   // -- helpers ---------------------------------------------------------------------------------
 
   private fetchDocument(url: string, accept: string): Promise<DocumentResult> {
@@ -695,7 +789,7 @@ class ArchivePlanner {
   private fail(key: string, url: string, reason: string, kind: ManifestRecord['kind'] | null): void {
     this.failureCount += 1;
     if (this.failures.length < maxReportedFailures) {
-      this.failures.push({ key, url, reason });
+      this.failures.push(summaryFailure(key, url, reason));
       this.dependencies.logger.warn('archive planning failure', { key, url, reason });
     }
     if (kind !== null) {

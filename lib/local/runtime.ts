@@ -3,6 +3,7 @@ import type { MonitorLogger } from '../../lambdas/adapters/powertools';
 import { silentLogger } from '../../lambdas/adapters/powertools';
 import { createArchiveArtifactsHandler } from '../../lambdas/archive-artifacts';
 import { createCheckStatusHandler } from '../../lambdas/check-status';
+import { defaultRetryPolicy, type RetryPolicy } from '../../lambdas/core/concurrency';
 import type { MonitorConfig } from '../../lambdas/core/config';
 import type { ArchiveStore, Clock, GuardedFetch, Notifier } from '../../lambdas/core/ports';
 import type { CheckInput, CheckResult, OutcomeSummary, PlanSummary } from '../../lambdas/core/state';
@@ -47,6 +48,8 @@ export interface LocalRunStats {
   lambdaInvocations: number;
   executions: number;
   historyEvents: number;
+  /** Largest state a state passed on (a StateExited output), in bytes of JSON; Step Functions allows 256 KiB. */
+  maxStateBytes: number;
 }
 
 export interface LocalRunResult {
@@ -79,12 +82,17 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
     lambdaInvocations: 0,
     executions: 1,
     historyEvents: 0,
+    maxStateBytes: 0,
   };
   let lastCheck: CheckResult | null = null;
   let plan: PlanSummary | null = null;
   let outcome: OutcomeSummary | null = null;
   const statesEntered: string[] = [];
 
+  // In virtual time the archive steps' retry delays move the clock instead of waiting.
+  const retry: RetryPolicy | undefined = virtual
+    ? { ...defaultRetryPolicy, sleep: async (milliseconds) => virtual.advance(milliseconds / 1000) }
+    : undefined;
   const checkStatus = createCheckStatusHandler({
     fetch: options.fetch,
     clock: options.clock,
@@ -108,6 +116,7 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
         store: options.store,
         clock: options.clock,
         logger,
+        ...(retry === undefined ? {} : { retry }),
       })(input);
       plan = summary;
       options.onProgress?.({ kind: 'archive', files: summary.files, batches: summary.batches.length });
@@ -117,6 +126,7 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
       fetch: options.fetch,
       store: options.store,
       logger,
+      ...(retry === undefined ? {} : { retry }),
     }) as TaskHandler,
     publishOutcome: (async (input: Parameters<ReturnType<typeof createPublishOutcomeHandler>>[0]) => {
       outcome = await createPublishOutcomeHandler({
@@ -164,6 +174,10 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
       stats.historyEvents += 1;
+      if (event.type === 'StateExited') {
+        const bytes = Buffer.byteLength(JSON.stringify(event.state.output) ?? '', 'utf8');
+        stats.maxStateBytes = Math.max(stats.maxStateBytes, bytes);
+      }
       if (event.type === 'StateEntered') {
         stats.stateTransitions += 1;
         statesEntered.push(event.state.name);

@@ -14,7 +14,7 @@ import type { RetryPolicy } from '../../lambdas/core/concurrency';
 import { readMonitorConfig } from '../../lambdas/core/config';
 import { ConfigurationError, InvalidInputError, MonitorError } from '../../lambdas/core/errors';
 import type { ManifestPart, ManifestRecord } from '../../lambdas/core/manifest';
-import type { ArchivePlan, PlanEntry } from '../../lambdas/core/plan';
+import type { ArchivePlan, BatchPlan, PlanEntry } from '../../lambdas/core/plan';
 import type { ArchiveStore, GuardedFetch } from '../../lambdas/core/ports';
 import type { BatchSummary, JobContext } from '../../lambdas/core/state';
 import { createPlanArchiveHandler } from '../../lambdas/plan-archive';
@@ -246,6 +246,46 @@ describe('createArchiveArtifactsHandler', () => {
       'results/b/ndvi.tif',
     ]);
     expect(await store.head(`${prefix}logs/ndvi.log`)).toBeNull();
+  });
+
+  it('reads only its batch plan object', async () => {
+    const files = servedFiles();
+    const host = fileHost(files);
+    const entries = entriesFor(files, 2);
+    const batchPlan: BatchPlan = {
+      jobId,
+      workspace: 'demo-ws',
+      createdAt: '2026-11-30T09:33:00.000Z',
+      batch: 1,
+      entries: entries.filter((entry) => entry.batch === 1),
+    };
+    await store.putObject(`${prefix}plan/batch-00001.json`, JSON.stringify(batchPlan), {
+      contentType: 'application/json',
+    });
+    const reads: string[] = [];
+    const counting: ArchiveStore = {
+      ...store,
+      getObject: (key) => {
+        reads.push(key);
+        return store.getObject(key);
+      },
+    };
+
+    const summary = await handlerFor(counting, host.fetch)({ job, batch: 1 });
+
+    expect(summary.filesArchived).toBe(2);
+    expect(host.requests).toEqual([`${filesBase}/a/thumb.png`, `${filesBase}/b/ndvi.tif`]);
+    expect(reads).toEqual([`${prefix}plan/batch-00001.json`, `${prefix}manifest-parts/batch-00001.json`]);
+  });
+
+  it('rejects an invalid batch plan object', async () => {
+    await store.putObject(`${prefix}plan/batch-00000.json`, '{"batch": 0}', {
+      contentType: 'application/json',
+    });
+
+    await expect(handlerFor(store, fileHost(servedFiles()).fetch)({ job, batch: 0 })).rejects.toThrow(
+      /archive plan at .*plan\/batch-00000\.json is invalid/,
+    );
   });
 
   it('skips files on a second run', async () => {
@@ -572,6 +612,7 @@ describe('plan and archive against s3rver', () => {
         'manifest-parts/batch-00000.json',
         'manifest-parts/documents.json',
         'plan.json',
+        'plan/batch-00000.json',
         'results/collection.json',
         'results/ndvi 2026.json',
         'results/ndvi 2026/ndvi.tif',

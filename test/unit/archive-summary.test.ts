@@ -185,6 +185,22 @@ describe('summarizeArchive', () => {
     expect(summary.bytesArchived).toBe(1_000);
   });
 
+  it('accepts batch counts without failures', () => {
+    // The state machine keeps only the counts of each batch; the failures are in the parts.
+    const counts = { batch: 0, filesArchived: 1, filesSkipped: 0, bytesArchived: 10, filesFailed: 1 };
+    const summary = summarizeArchive({
+      ...location,
+      records: [record('results/a.tif', { outcome: 'failed', reason: 'HTTP 404' })],
+      partsFound: true,
+      plan: null,
+      batches: [counts as BatchSummary],
+    });
+    expect(summary.filesFailed).toBe(1);
+    expect(summary.failures).toEqual([
+      { key: 'results/a.tif', url: record('results/a.tif').source, reason: 'HTTP 404' },
+    ]);
+  });
+
   it('counts nothing when no archive ran', () => {
     const summary = summarizeArchive({
       ...location,

@@ -96,11 +96,25 @@ describe('unexpectedContentReason', () => {
     expect(unexpectedContentReason('application/problem+json', 'application/json')).toMatch(/error document/);
   });
 
+  it('flags JSON in place of a binary file', () => {
+    expect(unexpectedContentReason('application/json', 'image/tiff; application=geotiff')).toBe(
+      'received a JSON document (Content-Type application/json) where image/tiff was expected',
+    );
+    expect(unexpectedContentReason('application/vnd.error+json', 'application/x-netcdf')).toMatch(
+      /^received a JSON document \(Content-Type application\/vnd\.error\+json\)/,
+    );
+    expect(unexpectedContentReason('text/json', 'image/png')).toMatch(/JSON document/);
+  });
+
   it('accepts plausible types', () => {
     expect(unexpectedContentReason('text/html', 'text/html')).toBeNull();
     expect(unexpectedContentReason('application/octet-stream', 'image/tiff')).toBeNull();
     expect(unexpectedContentReason(null, 'image/tiff')).toBeNull();
     expect(unexpectedContentReason('application/json', 'application/geo+json')).toBeNull();
+    expect(unexpectedContentReason('application/json', undefined)).toBeNull();
+    expect(unexpectedContentReason('application/json', 'text/plain')).toBeNull();
+    expect(unexpectedContentReason('application/json', 'application/octet-stream')).toBeNull();
+    expect(unexpectedContentReason('application/geo+json', 'application/json')).toBeNull();
   });
 });
 
@@ -250,6 +264,13 @@ describe.each(storeKinds)('copyArtifact into %s', (_name, makeStore) => {
     ],
     ['HTTP 404', () => new Response('gone', { status: 404 }), {}, /^HTTP 404$/, false],
     [
+      'HTTP 410 with its status text',
+      () => new Response('gone', { status: 410, statusText: 'Gone' }),
+      {},
+      /^HTTP 410 Gone$/,
+      false,
+    ],
+    [
       'HTTP 403',
       () => new Response('no', { status: 403 }),
       {},
@@ -262,7 +283,7 @@ describe.each(storeKinds)('copyArtifact into %s', (_name, makeStore) => {
       'a cut download',
       () => new Response(cutBody(3), { headers: { 'content-type': 'image/tiff' } }),
       {},
-      /^download interrupted: terminated: other side closed$/,
+      /^download interrupted after \d+ bytes: terminated: other side closed$/,
       true,
     ],
     [
@@ -272,7 +293,7 @@ describe.each(storeKinds)('copyArtifact into %s', (_name, makeStore) => {
           headers: { 'content-type': 'image/tiff', 'content-length': String(5 * 64 * 1024) },
         }),
       { expectedBytes: 5 * 64 * 1024 },
-      /^download interrupted: terminated/,
+      /^download interrupted after \d+ of 327680 bytes: terminated/,
       true,
     ],
   ];
@@ -518,7 +539,9 @@ describe('copyArtifact through the guarded fetch', () => {
     );
 
     expect(result.record.outcome).toBe('failed');
-    expect(result.record.reason).toMatch(/^download interrupted: /);
+    expect(result.record.reason).toMatch(
+      /^download interrupted after \d+ of \d+ bytes: terminated \(other side closed\)$/,
+    );
     expect(result.retryable).toBe(true);
     const entries = await readdir(directory, { recursive: true, withFileTypes: true });
     expect(entries.filter((entry) => entry.isFile()).map((entry) => entry.name)).toEqual([]);

@@ -10,7 +10,7 @@ import { readMonitorConfig } from '../../lambdas/core/config';
 import { ConfigurationError, InvalidInputError } from '../../lambdas/core/errors';
 import { assertSafeKey } from '../../lambdas/core/keys';
 import type { ManifestPart } from '../../lambdas/core/manifest';
-import { type ArchivePlan, planArchive } from '../../lambdas/core/plan';
+import { type ArchivePlan, type BatchPlan, planArchive } from '../../lambdas/core/plan';
 import type { ArchiveStore, GuardedFetch } from '../../lambdas/core/ports';
 import type { JsonObject } from '../../lambdas/core/stac';
 import type { CheckResult, JobContext, PlanSummary } from '../../lambdas/core/state';
@@ -270,6 +270,7 @@ describe('createPlanArchiveHandler', () => {
     expect(await archivedKeys()).toEqual([
       'manifest-parts/documents.json',
       'plan.json',
+      'plan/batch-00000.json',
       'results/collection.json',
       'results/ndvi-20260601.json',
       'results/ndvi-20260615.json',
@@ -412,6 +413,13 @@ describe('createPlanArchiveHandler', () => {
     const plan = await readJson<ArchivePlan>('plan.json');
     expect(plan.batchSize).toBe(4);
     expect(plan.entries.map((entry) => entry.batch)).toEqual([0, 0, 0, 0, 1, 1]);
+    const first = await readJson<BatchPlan>('plan/batch-00000.json');
+    const second = await readJson<BatchPlan>('plan/batch-00001.json');
+    expect(first.batch).toBe(0);
+    expect(first.entries).toEqual(plan.entries.slice(0, 4));
+    expect(second.batch).toBe(1);
+    expect(second.entries).toEqual(plan.entries.slice(4));
+    expect(second.jobId).toBe(jobId);
   });
 
   it('rejects an invalid batch size', () => {
@@ -479,6 +487,28 @@ describe('createPlanArchiveHandler results', () => {
     expect(summary.failureCount).toBe(0);
     expect(summary.files).toBe(1);
     expect(sleeps).toEqual([]);
+  });
+
+  it('notes a job that produced no output', async () => {
+    const noOutput = json(
+      { type: 'NoApplicableCode', title: 'NoApplicableCode', detail: 'The service failed to execute.' },
+      500,
+      'application/json',
+    );
+    const { handler, lines } = handlerWith({ ...fixtureRoutes(), [resultsUrl]: noOutput });
+
+    const summary = await handler({ job, check: checkResult() });
+
+    expect(summary.failureCount).toBe(0);
+    expect(summary.failures).toEqual([]);
+    expect(summary.files).toBe(2);
+    expect(summary.documentsArchived).toBe(1);
+    expect(
+      lines.find((line) => line.message === 'results endpoint reports that the job produced no output'),
+    ).toMatchObject({
+      level: 'info',
+      attributes: { jobStatus: 'successful', reason: 'HTTP 500 NoApplicableCode' },
+    });
   });
 
   it('fails missing results of a successful job', async () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../lambdas/core/errors';
-import { batchIndices, parseArchivePlan, readStatusLinks, validateArchiveJob } from '../../lambdas/core/plan';
+import {
+  batchIndices,
+  maxSummaryTextChars,
+  parseArchivePlan,
+  readStatusLinks,
+  summaryFailure,
+  validateArchiveJob,
+} from '../../lambdas/core/plan';
 import statusFailedBare from '../fixtures/eodh/status-failed-bare.json';
 import statusFailedException from '../fixtures/eodh/status-failed-exception.json';
 import statusSuccessful from '../fixtures/eodh/status-successful.json';
@@ -66,6 +73,25 @@ describe('readStatusLinks', () => {
       'https://h.example.org/jobs/a.log',
       'https://h.example.org/jobs/b.log',
     ]);
+  });
+});
+
+describe('summaryFailure', () => {
+  it('keeps short text as it is', () => {
+    expect(summaryFailure('results/a.tif', 'https://x/a.tif', 'HTTP 404')).toEqual({
+      key: 'results/a.tif',
+      url: 'https://x/a.tif',
+      reason: 'HTTP 404',
+    });
+  });
+
+  it('cuts long URLs and reasons', () => {
+    const failure = summaryFailure('results/a.tif', `https://x/${'a'.repeat(500)}`, 'b'.repeat(301));
+
+    expect(failure.url).toHaveLength(maxSummaryTextChars);
+    expect(failure.url.endsWith('...')).toBe(true);
+    expect(failure.reason).toBe(`${'b'.repeat(297)}...`);
+    expect(failure.key).toBe('results/a.tif');
   });
 });
 
