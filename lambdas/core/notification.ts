@@ -96,7 +96,9 @@ export interface NotificationFacts {
   error: ErrorInfo | null;
   /** Step Functions execution name, when known. */
   execution: string | null;
-  /** Step Functions console link for the reader to open, when known. */
+  /** Step Functions execution ARN, when known; machine subscribers get it in the JSON copy. */
+  executionArn?: string | null;
+  /** Step Functions console link to the execution history (or the state machine), when known. */
   stepFunctionsConsoleUrl: string | null;
   publishedAt: string;
 }
@@ -325,10 +327,9 @@ export function composeText(facts: NotificationFacts, maxBytes = MAX_TEXT_BYTES)
     ...archiveSections(facts),
     ...logSections(facts),
   ];
-  if (facts.advice !== null) {
-    sections.push(
-      section(['What to do next:', ...firstLines(facts.advice, 10, 500).map((line) => `  ${line}`)]),
-    );
+  const adviceLines = facts.advice === null ? [] : firstLines(facts.advice, 10, 500);
+  if (adviceLines.length > 0) {
+    sections.push(section(['What to do next:', ...adviceLines.map((line) => `  ${line}`)]));
   }
   return fitSections(sections, maxBytes);
 }
@@ -369,7 +370,7 @@ function factLines(facts: NotificationFacts): string[] {
   else if (running !== null) add('Duration', `${formatDuration(running)} so far (not finished)`);
   if (facts.execution !== null) add('Execution', field(facts.execution, 300));
   if (facts.stepFunctionsConsoleUrl !== null)
-    add('Console', field(facts.stepFunctionsConsoleUrl, MAX_URL_CHARS));
+    add('History', field(facts.stepFunctionsConsoleUrl, MAX_URL_CHARS));
   return lines;
 }
 
@@ -419,6 +420,7 @@ function archiveSections(facts: NotificationFacts): Section[] {
 function logSections(facts: NotificationFacts): Section[] {
   if (facts.logTail !== null) {
     const tail = facts.logTail;
+    if (tail.lines.length === 0) return [section([`The log ${field(tail.key, 300)} is empty.`])];
     const heading = `Last ${tail.lines.length} lines of ${field(tail.key, 300)}:`;
     return [section([heading, ...tail.lines.map((line) => `  ${line}`)], 'start')];
   }
@@ -551,6 +553,7 @@ function buildJson(facts: NotificationFacts, limits: JsonLimits): Record<string,
             message: cutChars(facts.error.message, limits.textChars),
           },
     execution: cut(facts.execution, 300),
+    executionArn: cut(facts.executionArn ?? null, 2_048),
     publishedAt: facts.publishedAt,
   };
 }

@@ -14,7 +14,27 @@ export interface OutcomeDecision {
 }
 
 const notDismissed = 'The job itself was not dismissed.';
-const checkHistory = `Check the execution history in the Step Functions console. ${notDismissed}`;
+const openHistory = 'Open the execution history (the History link above) to see';
+
+/**
+ * Returns the command that monitors a job again, on its own line so a reader can copy it. The
+ * ended execution keeps the job's name, so `start` needs `--force`, which starts the next
+ * generation and archives the job again.
+ */
+function startAgain(job: { jobId: string; workspace: string }, extraFlags = ''): string {
+  return `\n  eodh-monitor start ${job.jobId} --workspace ${job.workspace} --force${extraFlags}\n`;
+}
+
+/** Advice after monitoring ended without a final job status, or after a monitor failure. */
+function historyAdvice(job: { jobId: string; workspace: string } | null, what: string): string {
+  if (job === null) {
+    return (
+      'The execution input was invalid, as the error above says. ' +
+      'Start the monitor with a valid job ID and workspace: eodh-monitor start <jobId> --workspace <ws>'
+    );
+  }
+  return `${openHistory} ${what}. Once the cause is fixed, monitor the job again:${startAgain(job)}${notDismissed}`;
+}
 
 /**
  * Decides the outcome from the last check. A terminal job status decides first. Next comes the
@@ -33,7 +53,11 @@ export function decideOutcome(
 
   if (check?.next === 'give_up' && check.giveUpReason === 'job_age') {
     const reason = `the job was still ${check.status} after the maximum job age of ${job.options.maxJobAgeHours} h`;
-    let dismissal = `${notDismissed} If it is still running, start monitoring again with a larger maxJobAgeHours option.`;
+    // Twice the limit that ran out, within the 8,760 h (one year) that the option accepts.
+    const largerLimit = Math.min(8_760, Math.ceil(job.options.maxJobAgeHours * 2));
+    let dismissal =
+      `${notDismissed} If it is still running, monitor it again with a larger job age limit:` +
+      startAgain(job, ` --max-job-age-hours ${largerLimit}`).trimEnd();
     if (check.dismissal === 'dismissed') {
       dismissal = 'The job was dismissed, as the dismissOnTimeout option requests.';
     } else if (check.dismissal === 'failed') {
@@ -60,7 +84,8 @@ export function decideOutcome(
       reason,
       advice:
         'Check that the job ID and workspace are right. If they are, the API token has expired or was revoked, ' +
-        `so create a new token in the EODH workspace, ${secret} and start monitoring again. ` +
+        `so create a new token in the EODH workspace, ${secret} and monitor the job again:` +
+        startAgain(job) +
         notDismissed,
       error: { name: 'auth_rejected', message: check.lastError ?? reason },
     };
@@ -71,9 +96,7 @@ export function decideOutcome(
     return {
       outcome: 'monitor_error',
       reason,
-      advice:
-        'Check that the EODH API is reachable, then start monitoring again with ' +
-        `"eodh-monitor start ${job.jobId} --workspace ${job.workspace}". ${notDismissed}`,
+      advice: `Check that the EODH API is reachable (the last error is above), then monitor the job again:${startAgain(job)}${notDismissed}`,
       error: { name: check.giveUpReason ?? 'transient_errors', message: check.lastError ?? reason },
     };
   }
@@ -82,7 +105,7 @@ export function decideOutcome(
   return {
     outcome: 'monitor_error',
     reason,
-    advice: checkHistory,
+    advice: historyAdvice(job, 'why monitoring ended early'),
     error: { name: 'no_final_status', message: reason },
   };
 }
@@ -140,7 +163,7 @@ export function readMonitorFailure(input: MonitorFailureInput): MonitorFailureFa
       firstLine === ''
         ? `the monitor failed with ${error.name}`
         : `the monitor failed with ${error.name}: ${firstLine}`,
-    advice: checkHistory,
+    advice: historyAdvice(job, 'which step failed and why'),
   };
 }
 

@@ -163,6 +163,41 @@ describe('composeSubject', () => {
   });
 });
 
+describe('subject rules', () => {
+  // SNS accepts a subject of printable ASCII that starts with a letter, digit or punctuation,
+  // has no line breaks or control characters, and is shorter than 100 characters.
+  const values = [
+    null,
+    '',
+    ' ',
+    '\r\n\t',
+    'ndvi\ncalc\r\nv2',
+    'Zürich Ørsted Łódź 東京',
+    '🛰️🌍🚀',
+    'x'.repeat(5_000),
+    '\u0000\u001f\u007f\u0085\u2028\u2029',
+    '\ud83d',
+    '"quoted" <b>&amp;</b>',
+  ];
+
+  it.each(outcomes)('is valid for %s with any field values', (outcome) => {
+    for (const value of values) {
+      const subjects = [
+        composeSubject(outcome, value, 'demo-ws', jobId),
+        composeSubject(outcome, 'ndvi-calc', value, jobId),
+        composeSubject(outcome, 'ndvi-calc', 'demo-ws', value),
+        composeSubject(outcome, value, value, value),
+      ];
+      for (const subject of subjects) {
+        expect(subject).toMatch(printableAscii);
+        expect(subject.length).toBeGreaterThan(0);
+        expect(subject.length).toBeLessThanOrEqual(99);
+        expect(subject).toMatch(/^\[EODH\] /);
+      }
+    }
+  });
+});
+
 describe('toPrintableAscii', () => {
   it('decomposes compatibility characters', () => {
     expect(toPrintableAscii('ﬁle ＡＢＣ ½')).toBe('file ABC 1/2');
@@ -343,7 +378,7 @@ describe('composeText', () => {
       ),
     ).toBe(true);
     expect(text).toContain('Execution:  job-3f9c2e1a\n');
-    expect(text).toContain('Console:    https://eu-west-2.console.aws.amazon.com/states/home');
+    expect(text).toContain('History:    https://eu-west-2.console.aws.amazon.com/states/home');
     expect(text).toContain('Error: auth_rejected\n  HTTP 403\n');
     expect(
       text.endsWith('What to do next:\n  Check the execution history in the Step Functions console.\n'),
@@ -356,6 +391,64 @@ describe('composeText', () => {
     );
     expect(text).toContain('Job:        "bad\\nid\\"" (invalid)\n');
     expect(text).toContain('Workspace:  "ws/../x" (invalid)\n');
+  });
+
+  it('keeps unicode in the body', () => {
+    const message = 'Verarbeitung fehlgeschlagen: Zürich_🛰.tif fehlt\n東京 tile 54SUE';
+    const text = composeText(facts({ outcome: 'failed', status: 'failed', processId: 'ndvi-ß', message }));
+    expect(text).toContain('Status message: Verarbeitung fehlgeschlagen: Zürich_🛰.tif fehlt\n');
+    expect(text).toContain(
+      'Last status message:\n  Verarbeitung fehlgeschlagen: Zürich_🛰.tif fehlt\n  東京 tile 54SUE\n',
+    );
+    expect(text).toContain('Process:    ndvi-ß\n');
+    expect(text.isWellFormed()).toBe(true);
+  });
+
+  it('leaves out empty and blank messages', () => {
+    for (const message of ['', ' \n\t\r\n ']) {
+      const text = composeText(facts({ outcome: 'failed', status: 'failed', message }));
+      expect(text).not.toContain('Status message:');
+      expect(text).not.toContain('Last status message:');
+    }
+  });
+
+  it('leaves out empty reason and advice', () => {
+    const text = composeText(facts({ outcome: 'monitor_error', reason: '  ', advice: '\n\n' }));
+    expect(text).not.toContain('Reason:');
+    expect(text).not.toContain('What to do next');
+  });
+
+  it('says so when the failing log is empty', () => {
+    const text = composeText(facts({ outcome: 'failed', logTail: { key: 'logs/ndvi.log', lines: [] } }));
+    expect(text).toContain('The log logs/ndvi.log is empty.\n');
+    expect(text).not.toContain('Last 0 lines');
+  });
+
+  it('joins a multi-line reason and error name into one line', () => {
+    const text = composeText(
+      facts({
+        outcome: 'monitor_error',
+        reason: 'first\nsecond\r\nthird',
+        error: { name: 'Multi\nLine', message: 'a\n\n\nb' },
+      }),
+    );
+    expect(text).toContain('Reason: first second third\n');
+    expect(text).toContain('Error: Multi Line\n  a\n  b\n');
+  });
+
+  it('links the execution history', () => {
+    const executionArn = `arn:aws:states:eu-west-2:123456789012:execution:EodhJobMonitor:${jobId}`;
+    const text = composeText(
+      facts({
+        execution: jobId,
+        executionArn,
+        stepFunctionsConsoleUrl: `https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/${executionArn}`,
+      }),
+    );
+    expect(text).toContain(`Execution:  ${jobId}\n`);
+    expect(text).toContain(
+      `History:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/${executionArn}\n`,
+    );
   });
 
   it('writes unknown for missing identifiers', () => {
@@ -421,6 +514,8 @@ describe('composeJson', () => {
         status: 'failed',
         logTail,
         archive: { ...facts().archive, filesFailed: 1, failures },
+        execution: jobId,
+        executionArn: `arn:aws:states:eu-west-2:123456789012:execution:EodhJobMonitor:${jobId}`,
       }),
     );
     expect(json).toEqual({
@@ -446,7 +541,8 @@ describe('composeJson', () => {
       },
       logTail: { log: 'logs/ndvi.log', lines: ['RuntimeError: no red band'] },
       error: null,
-      execution: null,
+      execution: jobId,
+      executionArn: `arn:aws:states:eu-west-2:123456789012:execution:EodhJobMonitor:${jobId}`,
       publishedAt: '2026-11-30T09:33:00.000Z',
     });
   });

@@ -73,6 +73,9 @@ describe('decideOutcome', () => {
     expect(decision.outcome).toBe('timed_out');
     expect(decision.reason).toBe('the job was still running after the maximum job age of 336 h');
     expect(decision.advice).toContain('The job itself was not dismissed.');
+    expect(decision.advice).toContain(
+      `\n  eodh-monitor start ${job.jobId} --workspace demo-ws --force --max-job-age-hours 672`,
+    );
     expect(decision.error).toEqual({ name: 'job_age', message: decision.reason });
   });
 
@@ -90,6 +93,7 @@ describe('decideOutcome', () => {
     expect(decision.outcome).toBe('monitor_error');
     expect(decision.reason).toBe('token rejected or job not found (5 consecutive 401/403 responses)');
     expect(decision.advice).toContain('create a new token');
+    expect(decision.advice).toContain(`\n  eodh-monitor start ${job.jobId} --workspace demo-ws --force\n`);
     expect(decision.error).toEqual({ name: 'auth_rejected', message: 'HTTP 403 Forbidden' });
   });
 
@@ -108,7 +112,11 @@ describe('decideOutcome', () => {
     expect(decision.reason).toBe(
       'the status check failed 40 times in a row (last error: HTTP 503 Service Unavailable)',
     );
-    expect(decision.advice).toContain(`"eodh-monitor start ${job.jobId} --workspace demo-ws"`);
+    expect(decision.advice).toBe(
+      'Check that the EODH API is reachable (the last error is above), then monitor the job again:\n' +
+        `  eodh-monitor start ${job.jobId} --workspace demo-ws --force\n` +
+        'The job itself was not dismissed.',
+    );
     expect(decision.error).toEqual({ name: 'transient_errors', message: 'HTTP 503 Service Unavailable' });
   });
 
@@ -117,7 +125,10 @@ describe('decideOutcome', () => {
     expect(decision.outcome).toBe('monitor_error');
     expect(decision.reason).toBe('monitoring ended without a final job status');
     expect(decision.advice).toBe(
-      'Check the execution history in the Step Functions console. The job itself was not dismissed.',
+      'Open the execution history (the History link above) to see why monitoring ended early. ' +
+        'Once the cause is fixed, monitor the job again:\n' +
+        `  eodh-monitor start ${job.jobId} --workspace demo-ws --force\n` +
+        'The job itself was not dismissed.',
     );
   });
 
@@ -230,7 +241,11 @@ describe('readMonitorFailure', () => {
       error: { name: 'States.TaskFailed', message: 'S3 access denied' },
       execution: job.jobId,
       reason: 'the monitor failed with States.TaskFailed: S3 access denied',
-      advice: 'Check the execution history in the Step Functions console. The job itself was not dismissed.',
+      advice:
+        'Open the execution history (the History link above) to see which step failed and why. ' +
+        'Once the cause is fixed, monitor the job again:\n' +
+        `  eodh-monitor start ${job.jobId} --workspace demo-ws --force\n` +
+        'The job itself was not dismissed.',
     });
   });
 
@@ -245,6 +260,10 @@ describe('readMonitorFailure', () => {
     expect(facts.untrustedJobId).toBe('../etc/passwd');
     expect(facts.untrustedWorkspace).toBe('Demo WS');
     expect(facts.reason).toBe('the monitor failed with InvalidInputError: invalid jobId');
+    expect(facts.advice).toBe(
+      'The execution input was invalid, as the error above says. ' +
+        'Start the monitor with a valid job ID and workspace: eodh-monitor start <jobId> --workspace <ws>',
+    );
   });
 
   it('rejects a state job that is not a safe path segment', () => {

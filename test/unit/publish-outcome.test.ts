@@ -404,7 +404,7 @@ describe('publish outcome', () => {
       'Reason: token rejected or job not found (5 consecutive 401/403 responses)',
     );
     expect(message.text).toContain(
-      'Console:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/statemachines',
+      'History:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/statemachines',
     );
     expect(message.text).not.toContain('No logs were published');
   });
@@ -497,7 +497,10 @@ describe('publish monitor failure', () => {
     expect(message.text).toContain(`Execution:  ${jobId}\n`);
     expect(message.text).toContain('Error: States.TaskFailed\n  Access Denied\n  Request ID: 1\n');
     expect(message.text).toContain(
-      'What to do next:\n  Check the execution history in the Step Functions console. The job itself was not dismissed.\n',
+      'What to do next:\n' +
+        '  Open the execution history (the History link above) to see which step failed and why. Once the cause is fixed, monitor the job again:\n' +
+        `    eodh-monitor start ${jobId} --workspace demo-ws --force\n` +
+        '  The job itself was not dismissed.\n',
     );
     expect(message.json).toMatchObject({
       outcome: 'monitor_error',
