@@ -11,6 +11,7 @@ import {
   summarizeArchive,
 } from './core/archive-summary';
 import { type Env, readEnvValue } from './core/config';
+import { PublishFailedError } from './core/errors';
 import { logNamesInLinkOrder, orderLogRecords, readFailingLogTail } from './core/log-tail';
 import { archiveKeys, jobPrefix, type ManifestPart, type ManifestRecord } from './core/manifest';
 import { composeNotification, type NotificationFacts } from './core/notification';
@@ -22,6 +23,7 @@ import {
   type PublishInput,
   terminalStatuses,
 } from './core/state';
+import { restoreUnarchivedAssetHrefs } from './core/unarchived-assets';
 
 /** The logger methods this handler uses. */
 export type PublishLogger = Pick<MonitorLogger, 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'>;
@@ -34,6 +36,11 @@ export interface PublishOutcomeDependencies {
   logger: PublishLogger;
   /** AWS region, for the Step Functions console link in monitor error messages. */
   region?: string;
+  /**
+   * Secret the check function reads the token from, named in the advice of a rejected token.
+   * @default undefined, the advice says "the token secret"
+   */
+  tokenSecretName?: string | null;
 }
 
 export type PublishOutcomeHandler = (input: PublishInput | MonitorFailureInput) => Promise<OutcomeSummary>;
@@ -69,11 +76,11 @@ async function publishOutcome(
   const { job, check, plan, archive } = input;
   logger.appendKeys({ job_id: job.jobId, workspace: job.workspace });
   const prefix = jobPrefix(job.workspace, job.jobId);
-  const decision = decideOutcome(job, check);
+  const decision = decideOutcome(job, check, deps.tokenSecretName);
   const publishedAt = new Date(deps.clock.now()).toISOString();
 
   const parts = await readManifestParts(store, prefix, logger);
-  const records = mergeManifestRecords(parts);
+  const records = await restoreUnarchivedAssetHrefs(store, prefix, mergeManifestRecords(parts), logger);
   const manifest = buildManifest(
     {
       jobId: job.jobId,
@@ -278,7 +285,19 @@ async function publishMessage(
     deps.logger.info('outcome not published: no topic configured', { outcome: message.attributes.outcome });
     return null;
   }
-  const { messageId } = await deps.notifier.publish(message);
+  let messageId: string | null;
+  try {
+    ({ messageId } = await deps.notifier.publish(message));
+  } catch (error) {
+    deps.logger.warn('outcome not published; Step Functions retries', {
+      outcome: message.attributes.outcome,
+      error,
+    });
+    throw new PublishFailedError(
+      `publishing the ${message.attributes.outcome} message failed: ${(error as Error).message ?? String(error)}`,
+      { cause: error },
+    );
+  }
   deps.logger.info('outcome published', { outcome: message.attributes.outcome, messageId });
   return messageId;
 }
@@ -294,6 +313,8 @@ export interface PublishOutcomeConfig {
   /** Outcome topic, or null to write `outcome.json` without publishing. */
   topicArn: string | null;
   region: string | undefined;
+  /** Name of the token secret, for advice text only; this function never reads the secret. */
+  tokenSecretName: string | undefined;
 }
 
 /**
@@ -315,7 +336,14 @@ export function readPublishOutcomeConfig(env: Env = process.env): PublishOutcome
     'an AWS region code',
     undefined,
   );
-  return { topicArn, region };
+  const tokenSecretName = readEnvValue(
+    env,
+    'TOKEN_SECRET_NAME',
+    z.string().regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/),
+    'a Secrets Manager secret name or ARN',
+    undefined,
+  );
+  return { topicArn, region, tokenSecretName };
 }
 
 export const handler = wrapHandler(
@@ -335,6 +363,7 @@ export const handler = wrapHandler(
       clock: systemClock,
       logger,
       region: config.region,
+      tokenSecretName: config.tokenSecretName,
     });
   }),
 );

@@ -21,7 +21,15 @@ export interface StackConfig {
   logWaitSeconds: number;
   transientErrorBudget: number;
   authErrorBudget: number;
+  /** Minimum seconds a run of transient failures lasts before `monitor_error`. */
+  transientErrorBudgetSeconds: number;
+  /** Minimum seconds a run of 401/403 answers lasts before `monitor_error`. */
+  authErrorBudgetSeconds: number;
   checksPerExecution: number;
+  /** Hours without a status or progress change before one "job looks stuck" warning. */
+  stuckAfterHours: number;
+  /** Whether a job past `maxJobAgeHours` is dismissed. */
+  dismissOnTimeout: boolean;
   /** Days after which archived objects expire. When unset, they are kept. */
   archiveRetentionDays?: number;
 }
@@ -73,6 +81,15 @@ const decimal = /^-?\d+(\.\d+)?$/;
 /** Turns a decimal string from `-c key=value` into a number and leaves anything else for zod to reject. */
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && decimal.test(value.trim()) ? Number(value.trim()) : value;
+}
+
+/** Turns `true` or `false` from `-c key=value` into a boolean and leaves anything else for zod to reject. */
+function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return value;
 }
 
 /**
@@ -322,6 +339,20 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     'a whole number of consecutive rejected checks from 1 to 10000',
     5,
   );
+  const transientErrorBudgetSeconds = readSetting(
+    getContext,
+    'transientErrorBudgetSeconds',
+    integer(0, 2_592_000),
+    'a whole number of seconds from 0 to 2592000 (30 days)',
+    21_600,
+  );
+  const authErrorBudgetSeconds = readSetting(
+    getContext,
+    'authErrorBudgetSeconds',
+    integer(0, 2_592_000),
+    'a whole number of seconds from 0 to 2592000 (30 days)',
+    172_800,
+  );
   // Step Functions fails an execution at 25,000 history events. One check loop writes 9 of them
   // (Wait, Lambda task and Choice events), so 2,000 checks leave room for the archive Map.
   const checksPerExecution = readSetting(
@@ -330,6 +361,20 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     integer(1, 2_000),
     'a whole number of checks from 1 to 2000',
     500,
+  );
+  const stuckAfterHours = readSetting(
+    getContext,
+    'stuckAfterHours',
+    z.preprocess(toNumber, z.number().positive().max(8_760)),
+    'a number of hours greater than 0 and at most 8760',
+    72,
+  );
+  const dismissOnTimeout = readSetting(
+    getContext,
+    'dismissOnTimeout',
+    z.preprocess(toBoolean, z.boolean()),
+    'true or false',
+    false,
   );
 
   const archiveRetentionDays = readSetting<number | undefined>(
@@ -354,7 +399,11 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     logWaitSeconds,
     transientErrorBudget,
     authErrorBudget,
+    transientErrorBudgetSeconds,
+    authErrorBudgetSeconds,
     checksPerExecution,
+    stuckAfterHours,
+    dismissOnTimeout,
     archiveRetentionDays,
   };
 }

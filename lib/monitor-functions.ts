@@ -115,6 +115,11 @@ export class MonitorFunctions extends Construct {
           LOG_WAIT_SECONDS: String(config.logWaitSeconds),
           TRANSIENT_ERROR_BUDGET: String(config.transientErrorBudget),
           AUTH_ERROR_BUDGET: String(config.authErrorBudget),
+          TRANSIENT_ERROR_BUDGET_SECONDS: String(config.transientErrorBudgetSeconds),
+          AUTH_ERROR_BUDGET_SECONDS: String(config.authErrorBudgetSeconds),
+          CHECKS_PER_EXECUTION: String(config.checksPerExecution),
+          STUCK_AFTER_HOURS: String(config.stuckAfterHours),
+          DISMISS_ON_TIMEOUT: String(config.dismissOnTimeout),
         },
       },
       checkStatus: {

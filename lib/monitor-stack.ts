@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { MonitorAlarms } from './alarms';
 import { ArchiveBucket } from './archive-bucket';
 import type { StackConfig } from './config';
 import { grantTokenSecret, type MonitorFunctionName, MonitorFunctions } from './monitor-functions';
@@ -29,6 +30,7 @@ export class MonitorStack extends Stack {
   readonly archive: ArchiveBucket;
   readonly notifications: Notifications;
   readonly workflow: MonitorWorkflow;
+  readonly alarms: MonitorAlarms;
 
   constructor(scope: Construct, id: string, props: MonitorStackProps) {
     const { config, projectRoot, ...stackProps } = props;
@@ -54,8 +56,17 @@ export class MonitorStack extends Stack {
       this.archive.grantArchive(fn);
     }
     this.notifications.grantPublish(publishOutcome);
+    // The check publishes the token and stuck-job warnings itself, once per job.
+    this.notifications.grantPublish(checkStatus);
+    // The publisher names the secret in its advice; it cannot read it.
+    publishOutcome.addEnvironment('TOKEN_SECRET_NAME', config.tokenSecretName);
 
     this.workflow = new MonitorWorkflow(this, 'Workflow', { functions: functions.byName });
+    this.workflow.grantStartOwnExecution();
+    this.alarms = new MonitorAlarms(this, 'Alarms', {
+      stateMachine: this.workflow.stateMachine,
+      notifications: this.notifications,
+    });
 
     this.stateMachine = this.workflow.stateMachine;
     this.bucket = this.archive.bucket;

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,6 +28,19 @@ export const lambdaServiceErrors = [
 
 /** Path of a caught error in the state that `Publish monitor failure` receives. */
 export const caughtErrorPath = '$.error';
+
+/**
+ * Errors of the two Fail states that come after a published monitor_error outcome. An execution
+ * that fails with any other error, times out or is aborted has published nothing, so only those
+ * reach the subscribers through the failed-execution guard.
+ */
+export const reportedFailureErrors = {
+  monitorFailed: 'MonitorFailed',
+  monitorGaveUp: 'MonitorGaveUp',
+} as const;
+
+/** Error name of a failed SNS publish in `Publish outcome` and `Publish monitor failure`. */
+export const publishFailedError = 'PublishFailedError';
 
 const maxConcurrentBatches = 4;
 
@@ -115,6 +128,20 @@ function invokeTask(
   return task;
 }
 
+/**
+ * Retries a failed SNS publish (throttling, service errors): 5 s, then doubling with full jitter,
+ * six attempts, about five minutes in all.
+ */
+function addPublishRetry(task: tasks.LambdaInvoke): void {
+  task.addRetry({
+    errors: [publishFailedError],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
+
 const nextStepIs = (step: NextStep) => sfn.Condition.stringEquals('$.check.next', step);
 const outcomeIs = (outcome: Outcome) => sfn.Condition.stringEquals('$.outcome.outcome', outcome);
 
@@ -123,7 +150,7 @@ function buildDefinition(
   functions: Record<MonitorFunctionName, lambda.IFunction>,
 ): sfn.IChainable {
   const monitorFailed = new sfn.Fail(scope, StateName.monitorFailed, {
-    error: 'MonitorFailed',
+    error: reportedFailureErrors.monitorFailed,
     cause: 'the monitor failed; the monitor_error notification has the details',
   });
   const publishMonitorFailure = invokeTask(scope, StateName.publishMonitorFailure, functions.publishOutcome, {
@@ -137,7 +164,9 @@ function buildDefinition(
     },
     resultPath: '$.outcome',
   });
-  publishMonitorFailure.addCatch(monitorFailed, { errors: [sfn.Errors.ALL], resultPath: '$.publishError' });
+  // No Catch here: when even this publish fails, the execution fails with that error, which the
+  // failed-execution guard reports because it is not one of `reportedFailureErrors`.
+  addPublishRetry(publishMonitorFailure);
   publishMonitorFailure.next(monitorFailed);
 
   const catchIntoFailure = { errors: [sfn.Errors.ALL], resultPath: caughtErrorPath };
@@ -215,7 +244,34 @@ function buildDefinition(
     },
     resultPath: '$.outcome',
   });
+  addPublishRetry(publishOutcome);
   publishOutcome.addCatch(publishMonitorFailure, catchIntoFailure);
+
+  const continueInNewExecution = new sfn.CustomState(scope, StateName.continueInNewExecution, {
+    stateJson: {
+      Type: 'Task',
+      Resource: `arn:${Aws.PARTITION}:states:::states:startExecution`,
+      // Check job status computed the name and input, so no intrinsic function is needed. The
+      // name is deterministic per job and generation, and Step Functions treats a repeated
+      // StartExecution with the same name and input as the same execution, so a retry is safe.
+      Parameters: {
+        'StateMachineArn.$': '$$.StateMachine.Id',
+        'Name.$': '$.check.continuation.name',
+        'Input.$': '$.check.continuation.input',
+      },
+      ResultSelector: { 'executionArn.$': '$.ExecutionArn', 'startDate.$': '$.StartDate' },
+      ResultPath: '$.handover',
+    },
+  });
+  continueInNewExecution.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 4,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  continueInNewExecution.addCatch(publishMonitorFailure, catchIntoFailure);
+  continueInNewExecution.next(new sfn.Succeed(scope, StateName.handedOver));
 
   // The job's own end states are Succeed because the monitor did its work. Only a monitor
   // that gave up or failed ends as Fail.
@@ -226,7 +282,7 @@ function buildDefinition(
     .when(outcomeIs('timed_out'), new sfn.Succeed(scope, StateName.jobTimedOut))
     .otherwise(
       new sfn.Fail(scope, StateName.monitorGaveUp, {
-        error: 'MonitorGaveUp',
+        error: reportedFailureErrors.monitorGaveUp,
         cause: 'monitoring gave up; the outcome notification says why',
       }),
     );
@@ -235,6 +291,7 @@ function buildDefinition(
     .when(nextStepIs('archive'), planArchive)
     .when(nextStepIs('wait_for_logs'), waitForLogLinks)
     .when(nextStepIs('give_up'), publishOutcome)
+    .when(nextStepIs('continue'), continueInNewExecution)
     .otherwise(waitForNextCheck);
 
   planArchive.next(archiveArtifacts);

@@ -6,6 +6,8 @@ export const StateName = {
   validateInput: 'Validate input',
   checkJobStatus: 'Check job status',
   jobFinished: 'Job finished?',
+  continueInNewExecution: 'Continue in new execution',
+  handedOver: 'Handed over to next execution',
   waitForNextCheck: 'Wait for next check',
   waitForLogLinks: 'Wait for log links',
   planArchive: 'Plan archive',

@@ -78,3 +78,11 @@ export class TransientHttpError extends MonitorError {
 export class ArtifactError extends MonitorError {
   override name = 'ArtifactError';
 }
+
+/**
+ * Publishing a message to SNS failed (throttling, a service error, a network error). The state
+ * machine retries `Publish outcome` on this name; any other handler error is not retried.
+ */
+export class PublishFailedError extends MonitorError {
+  override name = 'PublishFailedError';
+}

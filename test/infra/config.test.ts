@@ -36,7 +36,11 @@ describe('readStackConfig defaults', () => {
       logWaitSeconds: 60,
       transientErrorBudget: 40,
       authErrorBudget: 5,
+      transientErrorBudgetSeconds: 21_600,
+      authErrorBudgetSeconds: 172_800,
       checksPerExecution: 500,
+      stuckAfterHours: 72,
+      dismissOnTimeout: false,
       archiveRetentionDays: undefined,
     });
   });
@@ -50,6 +54,11 @@ describe('readStackConfig defaults', () => {
       transientErrorBudget: config.transientErrorBudget,
       authErrorBudget: config.authErrorBudget,
       logWaitSeconds: config.logWaitSeconds,
+      transientErrorBudgetSeconds: config.transientErrorBudgetSeconds,
+      authErrorBudgetSeconds: config.authErrorBudgetSeconds,
+      checksPerExecution: config.checksPerExecution,
+      stuckAfterHours: config.stuckAfterHours,
+      dismissOnTimeout: config.dismissOnTimeout,
     });
     expect(parsed.success).toBe(true);
   });
@@ -71,6 +80,10 @@ describe('readStackConfig strings from -c', () => {
       transientErrorBudget: '10',
       authErrorBudget: '2',
       checksPerExecution: '2000',
+      transientErrorBudgetSeconds: '0',
+      authErrorBudgetSeconds: '86400',
+      stuckAfterHours: '12.5',
+      dismissOnTimeout: 'TRUE',
       archiveRetentionDays: '365',
     });
     expect(config.pollInitialSeconds).toBe(5);
@@ -80,6 +93,10 @@ describe('readStackConfig strings from -c', () => {
     expect(config.transientErrorBudget).toBe(10);
     expect(config.authErrorBudget).toBe(2);
     expect(config.checksPerExecution).toBe(2000);
+    expect(config.transientErrorBudgetSeconds).toBe(0);
+    expect(config.authErrorBudgetSeconds).toBe(86_400);
+    expect(config.stuckAfterHours).toBe(12.5);
+    expect(config.dismissOnTimeout).toBe(true);
     expect(config.archiveRetentionDays).toBe(365);
   });
 
@@ -132,6 +149,8 @@ describe('readStackConfig accepted values', () => {
     ['maxJobAgeHours', 8_760, 8_760],
     ['logWaitSeconds', 3_600, 3_600],
     ['checksPerExecution', 1, 1],
+    ['dismissOnTimeout', true, true],
+    ['dismissOnTimeout', 'false', false],
   ])('accepts %s = %j', (key, value, expected) => {
     expect(configFrom({ [key]: value })[key as keyof ReturnType<typeof configFrom>]).toEqual(expected);
   });
@@ -179,6 +198,10 @@ describe('readStackConfig invalid values', () => {
     ['authErrorBudget', '10001', /from 1 to 10000/],
     ['checksPerExecution', 2_001, /from 1 to 2000/],
     ['checksPerExecution', true, /whole number/],
+    ['transientErrorBudgetSeconds', -1, /from 0 to 2592000/],
+    ['authErrorBudgetSeconds', '2592001', /from 0 to 2592000/],
+    ['stuckAfterHours', '0', /greater than 0/],
+    ['dismissOnTimeout', 'yes', /true or false/],
     ['archiveRetentionDays', '0', /from 1 to 36500/],
     ['archiveRetentionDays', 'forever', /whole number of days/],
   ];

@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { type AslDefinition, type AslState, definitionFromTemplate } from '../../lib/definition';
 import { type MonitorFunctionName, monitorFunctionNames } from '../../lib/monitor-functions';
-import { lambdaServiceErrors } from '../../lib/monitor-workflow';
+import { lambdaServiceErrors, publishFailedError } from '../../lib/monitor-workflow';
 import { StateName } from '../../lib/state-names';
 import { synthMonitorStack } from './synth';
 
@@ -232,21 +232,27 @@ describe('imported archive bucket', () => {
 describe('outcome topic', () => {
   const topicId = logicalIdOf(stack.topic);
 
-  it('is encrypted with the AWS managed SNS key', () => {
-    expect(resources[topicId]?.Properties.KmsMasterKeyId).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':kms:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':alias/aws/sns',
-        ],
-      ],
-    });
+  it('is encrypted with its own rotating key', () => {
+    const keyId = logicalIdOf(stack.notifications.key);
+    expect(resources[topicId]?.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(resources[keyId]?.Properties.EnableKeyRotation).toBe(true);
+  });
+
+  it('lets CloudWatch alarms of this account use the topic key', () => {
+    const keyPolicy = resources[logicalIdOf(stack.notifications.key)]?.Properties.KeyPolicy as {
+      Statement: (PolicyStatement & { Principal?: { Service?: unknown } })[];
+    };
+    const serviceStatements = keyPolicy.Statement.filter((statement) => statement.Principal?.Service);
+    expect(serviceStatements).toEqual([
+      {
+        Sid: 'LetCloudWatchAlarmsPublishToTheTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
   });
 
   it('denies publishing without TLS', () => {
@@ -284,7 +290,7 @@ describe('outcome topic', () => {
         expect.objectContaining({
           Protocol: 'email',
           Endpoint: endpoint,
-          FilterPolicy: { outcome: ['failed', 'monitor_error'] },
+          FilterPolicy: { outcome: ['failed', 'monitor_error', 'warning', { exists: false }] },
         }),
       );
     }
@@ -356,11 +362,16 @@ describe('functions', () => {
       'LOG_WAIT_SECONDS',
       'TRANSIENT_ERROR_BUDGET',
       'AUTH_ERROR_BUDGET',
+      'TRANSIENT_ERROR_BUDGET_SECONDS',
+      'AUTH_ERROR_BUDGET_SECONDS',
+      'CHECKS_PER_EXECUTION',
+      'STUCK_AFTER_HOURS',
+      'DISMISS_ON_TIMEOUT',
     ],
-    checkStatus: ['ALLOWED_HOSTS', 'TOKEN_SECRET_NAME', 'HTTP_TIMEOUT_MS'],
+    checkStatus: ['ALLOWED_HOSTS', 'TOKEN_SECRET_NAME', 'HTTP_TIMEOUT_MS', 'TOPIC_ARN'],
     planArchive: ['ALLOWED_HOSTS', 'TOKEN_SECRET_NAME', 'ARCHIVE_BUCKET', 'ARCHIVE_PREFIX'],
     archiveArtifacts: ['ALLOWED_HOSTS', 'TOKEN_SECRET_NAME', 'ARCHIVE_BUCKET', 'ARCHIVE_PREFIX'],
-    publishOutcome: ['ARCHIVE_BUCKET', 'ARCHIVE_PREFIX', 'TOPIC_ARN'],
+    publishOutcome: ['ARCHIVE_BUCKET', 'ARCHIVE_PREFIX', 'TOPIC_ARN', 'TOKEN_SECRET_NAME'],
   };
   const commonVariables = [
     'POWERTOOLS_SERVICE_NAME',
@@ -390,6 +401,23 @@ describe('functions', () => {
     });
   });
 
+  it('passes the failure budgets and continuation settings to validate-input', () => {
+    const configured = synthMonitorStack({
+      context: { checksPerExecution: '250', transientErrorBudgetSeconds: '600', dismissOnTimeout: 'true' },
+    });
+    configured.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          CHECKS_PER_EXECUTION: '250',
+          TRANSIENT_ERROR_BUDGET_SECONDS: '600',
+          AUTH_ERROR_BUDGET_SECONDS: '172800',
+          STUCK_AFTER_HOURS: '72',
+          DISMISS_ON_TIMEOUT: 'true',
+        }),
+      },
+    });
+  });
+
   it.each([
     ['checkStatus', 30, undefined],
     ['planArchive', 300, 512],
@@ -413,12 +441,13 @@ describe('function permissions', () => {
   ];
   const tokenRead = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
   const archiveAccess = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
+  const topicPublish = ['kms:Decrypt', 'kms:GenerateDataKey', 'sns:Publish'];
   const expectedActions: Record<MonitorFunctionName, string[]> = {
     validateInput: logsAndTracing,
-    checkStatus: [...logsAndTracing, ...tokenRead],
+    checkStatus: [...logsAndTracing, ...tokenRead, ...topicPublish],
     planArchive: [...logsAndTracing, ...tokenRead, ...archiveAccess],
     archiveArtifacts: [...logsAndTracing, ...tokenRead, ...archiveAccess],
-    publishOutcome: [...logsAndTracing, ...archiveAccess, 'sns:Publish'],
+    publishOutcome: [...logsAndTracing, ...archiveAccess, ...topicPublish],
   };
 
   it.each(monitorFunctionNames)('grants %s only the actions it needs', (name) => {
@@ -454,7 +483,7 @@ describe('function permissions', () => {
     }
   });
 
-  it('lets the publish function publish only to the outcome topic', () => {
+  it('lets the check and publish functions publish only to the outcome topic', () => {
     const publishStatements = resourcesOfType(template, 'AWS::IAM::Policy')
       .flatMap(([, policy]) =>
         (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement.map((statement) => ({
@@ -463,12 +492,33 @@ describe('function permissions', () => {
         })),
       )
       .filter(({ statement }) => actionsOf([statement]).some((action) => action.startsWith('sns:')));
-    expect(publishStatements).toEqual([
-      {
-        roles: [{ Ref: roleLogicalIdOf('publishOutcome') }],
+    expect(publishStatements).toHaveLength(3);
+    const roles = [
+      roleLogicalIdOf('publishOutcome'),
+      roleLogicalIdOf('checkStatus'),
+      logicalIdOf(stack.alarms.alertPublisherRole),
+    ];
+    for (const role of roles) {
+      expect(publishStatements).toContainEqual({
+        roles: [{ Ref: role }],
         statement: { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalIdOf(stack.topic) } },
-      },
-    ]);
+      });
+    }
+  });
+
+  it('lets the check and publish functions use only the topic key', () => {
+    for (const name of ['publishOutcome', 'checkStatus'] as const) {
+      const keyStatements = statementsOfRole(template, roleLogicalIdOf(name)).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('kms:')),
+      );
+      expect(keyStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stack.notifications.key), 'Arn'] },
+        },
+      ]);
+    }
   });
 
   it('limits object access to the archive prefix', () => {
@@ -507,9 +557,17 @@ describe('state machine', () => {
     expect(stateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it('may not start executions of itself until continuation is added', () => {
-    const actions = actionsOf(statementsOfRole(template, logicalIdOf(stack.stateMachine.role)));
-    expect(actions).not.toContain('states:StartExecution');
+  it('may start executions of itself and of nothing else', () => {
+    const statements = statementsOfRole(template, logicalIdOf(stack.stateMachine.role)).filter((statement) =>
+      actionsOf([statement]).some((action) => action.startsWith('states:')),
+    );
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalIdOf(stack.stateMachine) },
+      },
+    ]);
   });
 
   it('grants StartExecution on itself through grantStartOwnExecution', () => {
@@ -563,18 +621,40 @@ describe('state machine definition', () => {
     expect(state(name).Resource).toMatch(/^arn:aws:lambda:us-east-1:123456789012:function:Functions/);
   });
 
-  it.each(Object.values(StateName).filter((name) => states[name]?.Type === 'Task'))(
-    'retries Lambda service errors in %s',
+  it.each(
+    Object.values(StateName).filter(
+      (name) => states[name]?.Type === 'Task' && name !== StateName.continueInNewExecution,
+    ),
+  )('retries Lambda service errors in %s', (name) => {
+    expect((state(name).Retry as unknown[])[0]).toEqual({
+      ErrorEquals: [...lambdaServiceErrors],
+      IntervalSeconds: 2,
+      BackoffRate: 2,
+      MaxAttempts: 6,
+      JitterStrategy: 'FULL',
+    });
+  });
+
+  it.each([StateName.publishOutcome, StateName.publishMonitorFailure])(
+    'retries a failed SNS publish in %s',
     (name) => {
       expect(state(name).Retry).toEqual([
+        expect.objectContaining({ ErrorEquals: [...lambdaServiceErrors] }),
         {
-          ErrorEquals: [...lambdaServiceErrors],
-          IntervalSeconds: 2,
+          ErrorEquals: [publishFailedError],
+          IntervalSeconds: 5,
           BackoffRate: 2,
           MaxAttempts: 6,
           JitterStrategy: 'FULL',
         },
       ]);
+    },
+  );
+
+  it.each([StateName.validateInput, StateName.checkJobStatus, StateName.planArchive, StateName.archiveBatch])(
+    'retries only Lambda service errors in %s',
+    (name) => {
+      expect(state(name).Retry).toHaveLength(1);
     },
   );
 
@@ -590,10 +670,10 @@ describe('state machine definition', () => {
     ]);
   });
 
-  it('catches a failed failure publication into Monitor failed', () => {
-    expect(state(StateName.publishMonitorFailure).Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.publishError', Next: StateName.monitorFailed },
-    ]);
+  it('lets a failed failure publication fail the execution with its own error', () => {
+    // The failed-execution guard reports every failure except the two Fail states below, so an
+    // unreported monitor error reaches the topic once and a reported one never twice.
+    expect(state(StateName.publishMonitorFailure).Catch).toBeUndefined();
     expect(state(StateName.publishMonitorFailure).Next).toBe(StateName.monitorFailed);
     expect(state(StateName.publishMonitorFailure).Parameters).toEqual({
       failure: true,
@@ -621,8 +701,35 @@ describe('state machine definition', () => {
       { Variable: '$.check.next', StringEquals: 'archive', Next: StateName.planArchive },
       { Variable: '$.check.next', StringEquals: 'wait_for_logs', Next: StateName.waitForLogLinks },
       { Variable: '$.check.next', StringEquals: 'give_up', Next: StateName.publishOutcome },
+      { Variable: '$.check.next', StringEquals: 'continue', Next: StateName.continueInNewExecution },
     ]);
     expect(state(StateName.jobFinished).Default).toBe(StateName.waitForNextCheck);
+  });
+
+  it('starts the next generation of itself and hands over', () => {
+    const handover = state(StateName.continueInNewExecution);
+    expect(handover.Type).toBe('Task');
+    expect(handover.Resource).toBe('arn:aws:states:::states:startExecution');
+    expect(handover.Parameters).toEqual({
+      'StateMachineArn.$': '$$.StateMachine.Id',
+      'Name.$': '$.check.continuation.name',
+      'Input.$': '$.check.continuation.input',
+    });
+    expect(handover.ResultPath).toBe('$.handover');
+    expect(handover.Retry).toEqual([
+      {
+        ErrorEquals: ['States.TaskFailed'],
+        IntervalSeconds: 2,
+        BackoffRate: 2,
+        MaxAttempts: 4,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+    expect(handover.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: StateName.publishMonitorFailure },
+    ]);
+    expect(handover.Next).toBe(StateName.handedOver);
+    expect(state(StateName.handedOver)).toEqual({ Type: 'Succeed' });
   });
 
   it.each([StateName.waitForNextCheck, StateName.waitForLogLinks])('waits nextCheckSeconds in %s', (name) => {
