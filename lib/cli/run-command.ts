@@ -5,8 +5,15 @@ import { createSnsNotifier } from '../../lambdas/adapters/sns-notifier';
 import { tokenSourceFromConfig } from '../../lambdas/adapters/token';
 import { type Env, readMonitorConfig } from '../../lambdas/core/config';
 import { ConfigurationError, InvalidInputError } from '../../lambdas/core/errors';
-import { type Clock, type Notifier, systemClock, type TokenSource } from '../../lambdas/core/ports';
-import type { MonitorOptions } from '../../lambdas/core/state';
+import { archiveKeys, jobPrefix } from '../../lambdas/core/manifest';
+import {
+  type ArchiveStore,
+  type Clock,
+  type Notifier,
+  systemClock,
+  type TokenSource,
+} from '../../lambdas/core/ports';
+import type { ArchiveFailure, MonitorOptions } from '../../lambdas/core/state';
 import { validateMonitorInput } from '../../lambdas/validate-input';
 import { synthesizeDefinition } from '../local/definition';
 import { createProgressWriter } from '../local/progress';
@@ -51,6 +58,8 @@ export interface RunSummary {
   filesArchived: number;
   bytesArchived: number;
   filesFailed: number;
+  /** The first files that were not archived, with the reason, as `outcome.json` lists them. */
+  failures: ArchiveFailure[];
   executionStatus: LocalRunResult['executionStatus'];
   checks: number;
   stateTransitions: number;
@@ -229,7 +238,8 @@ async function monitor(target: Target, options: RunCommandOptions, io: CommandIo
     await fetch.close();
   }
 
-  const summary = summarize(target, result);
+  const failures = (result.outcome?.filesFailed ?? 0) > 0 ? await readFailures(store, target) : [];
+  const summary = summarize(target, result, failures);
   printResult(io, summary, result);
   if (options.summaryJson !== undefined) {
     await writeFile(options.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
@@ -237,7 +247,31 @@ async function monitor(target: Target, options: RunCommandOptions, io: CommandIo
   return summary.outcome === 'succeeded' ? ExitCode.ok : ExitCode.jobNotSucceeded;
 }
 
-function summarize(target: Target, result: LocalRunResult): RunSummary {
+/**
+ * Reads the failures that `Publish outcome` listed in `outcome.json`. The state machine keeps
+ * only their count, so the list comes from the archive; an unreadable file gives an empty list.
+ */
+async function readFailures(store: ArchiveStore, target: Target): Promise<ArchiveFailure[]> {
+  try {
+    const bytes = await store.getObject(`${jobPrefix(target.workspace, target.jobId)}${archiveKeys.outcome}`);
+    const document = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as {
+      archive?: { failures?: unknown };
+    };
+    const failures = document.archive?.failures;
+    return Array.isArray(failures)
+      ? failures.filter(
+          (failure): failure is ArchiveFailure =>
+            typeof failure?.key === 'string' &&
+            typeof failure?.url === 'string' &&
+            typeof failure?.reason === 'string',
+        )
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+function summarize(target: Target, result: LocalRunResult, failures: ArchiveFailure[]): RunSummary {
   const outcome = result.outcome;
   return {
     outcome: outcome?.outcome ?? null,
@@ -247,6 +281,7 @@ function summarize(target: Target, result: LocalRunResult): RunSummary {
     filesArchived: outcome?.filesArchived ?? 0,
     bytesArchived: outcome?.bytesArchived ?? 0,
     filesFailed: outcome?.filesFailed ?? 0,
+    failures,
     executionStatus: result.executionStatus,
     checks: result.stats.checks,
     stateTransitions: result.stats.stateTransitions,
@@ -261,6 +296,13 @@ function printResult(io: CommandIo, summary: RunSummary, result: LocalRunResult)
     `archive: ${summary.archive ?? 'nothing archived'} (${summary.filesArchived} files, ${formatBytes(summary.bytesArchived)}${summary.filesFailed > 0 ? `, ${summary.filesFailed} failed` : ''})`,
     `execution: ${summary.executionStatus} after ${summary.checks} checks, ${summary.stateTransitions} state transitions, ${summary.lambdaInvocations} Lambda invocations`,
   ];
+  if (summary.filesFailed > 0) {
+    // A job that succeeded still exits 0 when files failed, so the failures are printed here.
+    lines.push(`not archived: ${summary.filesFailed} files`);
+    for (const failure of summary.failures) lines.push(`  ${failure.key}: ${failure.reason}`);
+    const unlisted = summary.filesFailed - summary.failures.length;
+    if (unlisted > 0) lines.push(`  ... and ${unlisted} more; manifest.json lists every file`);
+  }
   if (result.error !== null) lines.push(`error: ${result.error.name}: ${result.error.message}`);
   io.stdout.write(`${lines.join('\n')}\n`);
 }
