@@ -23,8 +23,9 @@ import {
   rawReply,
   readRequestBody,
   textReply,
+  tokenIndexOf,
 } from './http';
-import { createJob, currentEntry, type Job, publishedLogs, takeOverride } from './jobs';
+import { createJob, currentEntry, type Job, publishedLogs, takeOverride, tokenAccepted } from './jobs';
 import { isTerminalStatus, type Scenario } from './scenario-schema';
 import type { ResolvedContent } from './scenarios';
 
@@ -49,6 +50,8 @@ export interface ApiState {
   /** Scenario for an execute request that `submit` did not register. */
   scenarioForProcess(processId: string): Promise<Registration>;
   placeholders(job: Job): PlaceholderValues;
+  /** The sandbox's own bearer token; rotated tokens derive from it. */
+  token: string;
 }
 
 const forbidden = () =>
@@ -118,6 +121,11 @@ export async function routeApiRequest(
 
   const job = state.jobs.get(id);
   if (job === undefined || job.dismissedAt !== null) {
+    return forbidden();
+  }
+  // A rotated token works only while it is valid for this job; EODH answers 403 to an expired one.
+  const tokenIndex = tokenIndexOf(request.headers.authorization, state.token);
+  if (tokenIndex === null || !tokenAccepted(job, tokenIndex, state.clock.now())) {
     return forbidden();
   }
   if (leaf === undefined) {
@@ -200,7 +208,7 @@ function jobStatus(state: ApiState, job: Job): Reply {
   const now = state.clock.now();
   const override = takeOverride(job, 'status', now);
   if (override !== undefined) {
-    return rawReply(override, state.placeholders(job));
+    return rawReply(override, state.placeholders(job), now);
   }
   return jsonReply(200, statusDocument(job, state.urls, now));
 }

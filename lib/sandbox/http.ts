@@ -11,7 +11,14 @@ export type AuthState = 'valid' | 'invalid' | 'none';
 
 /** A response a route decided on; `writeReply` sends it. */
 export type Reply =
-  | { kind: 'buffer'; status: number; headers: OutgoingHttpHeaders; body: Buffer; truncateAt?: number }
+  | {
+      kind: 'buffer';
+      status: number;
+      headers: OutgoingHttpHeaders;
+      body: Buffer;
+      truncateAt?: number;
+      stallAt?: number;
+    }
   | {
       kind: 'stream';
       status: number;
@@ -26,13 +33,32 @@ export function classifyAuth(header: string | undefined, token: string): AuthSta
   if (header === undefined || header === '') {
     return 'none';
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (match?.[1] === undefined) {
-    return 'invalid';
-  }
-  const given = Buffer.from(match[1], 'utf8');
-  const expected = Buffer.from(token, 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'invalid';
+  return tokenIndexOf(header, token) === null ? 'invalid' : 'valid';
+}
+
+/** Returns token `index` of a rotation: the sandbox's own token for 0, a token derived from it after. */
+export function rotatedToken(token: string, index: number): string {
+  return index === 0 ? token : `${token}.rotated-${index}`;
+}
+
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Returns which of the sandbox's tokens an Authorization header carries: 0 for its own token,
+ * n for `rotatedToken(token, n)`, null for anything else.
+ */
+export function tokenIndexOf(header: string | undefined, token: string): number | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const given = match?.[1];
+  if (given === undefined) return null;
+  if (sameText(given, token)) return 0;
+  const rotated = /^(.*)\.rotated-([1-9]\d{0,5})$/.exec(given);
+  if (rotated?.[1] === undefined || rotated[2] === undefined || !sameText(rotated[1], token)) return null;
+  return Number(rotated[2]);
 }
 
 export function jsonReply(status: number, document: JsonDocument, headers: OutgoingHttpHeaders = {}): Reply {
@@ -71,24 +97,43 @@ export function fillPlaceholders(text: string, values: PlaceholderValues): strin
  * `{{name}}` placeholders with a known name are filled in (ports are only known at run time).
  * `Content-Length` is added unless the override sets it.
  */
-export function rawReply(override: RawOverride, values: PlaceholderValues): Reply {
+export function rawReply(override: RawOverride, values: PlaceholderValues, nowMs?: number): Reply {
   if (override.response === undefined) {
     return { kind: 'hang' };
   }
+  const fill = (text: string) =>
+    fillPlaceholders(nowMs === undefined ? text : fillHttpDates(text, nowMs), values);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(override.response.headers)) {
-    headers[name] = fillPlaceholders(value, values);
+    headers[name] = fill(value);
   }
   const reply: Reply = {
     kind: 'buffer',
     status: override.response.status,
     headers,
-    body: Buffer.from(fillPlaceholders(override.response.body, values), 'utf8'),
+    body: Buffer.from(fill(override.response.body), 'utf8'),
   };
   if (override.response.truncateAt !== undefined) {
     reply.truncateAt = override.response.truncateAt;
   }
+  if (override.response.stallAt !== undefined) {
+    reply.stallAt = override.response.stallAt;
+  }
   return reply;
+}
+
+/**
+ * Replaces `{{httpDate}}`, `{{httpDate+N}}` and `{{httpDate-N}}` with the HTTP date (RFC 9110
+ * IMF-fixdate) N seconds from `nowMs` on the sandbox clock, as a `Retry-After` date needs.
+ */
+export function fillHttpDates(text: string, nowMs: number): string {
+  return text.replace(
+    /\{\{httpDate(?:([+-])(\d{1,9}))?\}\}/g,
+    (_placeholder, sign?: string, seconds?: string) => {
+      const offset = seconds === undefined ? 0 : Number(seconds) * (sign === '-' ? -1 : 1);
+      return new Date(nowMs + offset * 1000).toUTCString();
+    },
+  );
 }
 
 function hasHeader(headers: OutgoingHttpHeaders, name: string): boolean {
@@ -97,7 +142,8 @@ function hasHeader(headers: OutgoingHttpHeaders, name: string): boolean {
 
 /**
  * Sends a reply. HEAD requests get the headers only. A truncated reply announces the whole
- * body's length, sends the first `truncateAt` bytes and cuts the connection; a hang sends nothing.
+ * body's length, sends the first `truncateAt` bytes and cuts the connection; a stalled reply
+ * sends the first `stallAt` bytes and keeps the connection open; a hang sends nothing.
  */
 export async function writeReply(
   request: IncomingMessage,
@@ -137,6 +183,12 @@ export async function writeReply(
   }
   if (reply.truncateAt !== undefined && reply.truncateAt < reply.body.length) {
     response.write(reply.body.subarray(0, reply.truncateAt), () => response.destroy());
+    return;
+  }
+  if (reply.stallAt !== undefined && reply.stallAt < reply.body.length) {
+    // Headers and the first bytes go out, then nothing: the client's read timeout has to end it.
+    response.flushHeaders();
+    if (reply.stallAt > 0) response.write(reply.body.subarray(0, reply.stallAt));
     return;
   }
   response.end(reply.body);

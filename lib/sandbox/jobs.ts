@@ -115,6 +115,31 @@ export function publishedLogs(job: Job, now: number): string[] {
 }
 
 /**
+ * Index of the token the job's secret holds at `now`: the latest one stored by then, 0 (the
+ * sandbox's own token) for a job without rotation.
+ */
+export function storedTokenIndex(job: Job, now: number): number {
+  const elapsed = elapsedSeconds(job, now);
+  let index = 0;
+  job.scenario.tokens.forEach((entry, position) => {
+    if (entry.storedAt <= elapsed) index = position;
+  });
+  return index;
+}
+
+/**
+ * Whether the job accepts token `index` at `now`: any sandbox token without rotation, else only
+ * a token already stored and not yet expired.
+ */
+export function tokenAccepted(job: Job, index: number, now: number): boolean {
+  if (job.scenario.tokens.length === 0) return true;
+  const entry = job.scenario.tokens[index];
+  if (entry === undefined) return false;
+  const elapsed = elapsedSeconds(job, now);
+  return entry.storedAt <= elapsed && (entry.expiresAt === undefined || elapsed < entry.expiresAt);
+}
+
+/**
  * Returns the raw override for `target` in effect at `now` and counts the use, or undefined.
  * The first matching override in file order wins; one whose `count` is used up no longer matches.
  */

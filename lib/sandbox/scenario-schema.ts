@@ -39,8 +39,8 @@ const logName = z
     'must be a file name ending in ".log" made of letters, digits, ".", "_" or "-"',
   );
 
-/** Seconds after submission. A week is far beyond any scenario a test or the demo needs. */
-const secondsAfterSubmission = z.number().min(0).max(604_800);
+/** Seconds after submission, up to 60 days: the long-job scenarios run for 30 days, then wait for logs. */
+const secondsAfterSubmission = z.number().min(0).max(5_184_000);
 
 const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -198,6 +198,18 @@ const rawResponse = z.strictObject({
   body: z.string().default(''),
   /** Bytes of the body sent before the connection is cut; `Content-Length` still announces the whole body. */
   truncateAt: byteCount.optional(),
+  /** Bytes of the body sent before it stalls: the connection stays open and nothing more arrives. */
+  stallAt: byteCount.optional(),
+});
+
+/**
+ * One bearer token of a job whose token is rotated. The first is the sandbox's own token, stored
+ * at submission; each later one is stored in the job's secret at `storedAt`.
+ */
+const tokenEntry = z.strictObject({
+  storedAt: secondsAfterSubmission.default(0),
+  /** When the token stops working; the API then answers 403, as EODH does for an expired token. */
+  expiresAt: secondsAfterSubmission.optional(),
 });
 
 /** `status`, `results`, `log:<name>`, `item:<itemId>` or `asset:<itemId>/<assetKey>`. */
@@ -239,6 +251,8 @@ export const scenarioSchema = z
     results: resultsSchema.default('none'),
     logs: z.array(z.strictObject({ name: logName, text: z.string() })).default([]),
     raw: z.array(rawOverride).default([]),
+    /** Token rotation: which token the job's secret holds over time and when each expires. */
+    tokens: z.array(tokenEntry).default([]),
   })
   .superRefine(checkScenarioConsistency);
 
@@ -252,10 +266,22 @@ export type ScenarioAsset = ScenarioItem['assets'][string];
 export type AssetContent = NonNullable<ScenarioAsset['content']>;
 export type RawOverride = Scenario['raw'][number];
 export type RawResponse = NonNullable<RawOverride['response']>;
+export type TokenEntry = Scenario['tokens'][number];
 
 /** Cross-field rules that a per-field schema cannot express. */
 function checkScenarioConsistency(scenario: Scenario, ctx: z.RefinementCtx): void {
   checkTimeline(scenario, ctx);
+  checkTokens(scenario, ctx);
+  scenario.raw.forEach((override, index) => {
+    const response = override.response;
+    if (response?.truncateAt !== undefined && response.stallAt !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['raw', index, 'response', 'stallAt'],
+        message: 'must not be set together with "truncateAt"',
+      });
+    }
+  });
 
   const logNames = new Set<string>();
   scenario.logs.forEach((log, index) => {
@@ -360,6 +386,33 @@ function checkScenarioConsistency(scenario: Scenario, ctx: z.RefinementCtx): voi
         code: 'custom',
         path: ['raw', index, 'target'],
         message: `"${override.target}" names no log, item or asset of this scenario`,
+      });
+    }
+  });
+}
+
+function checkTokens(scenario: Scenario, ctx: z.RefinementCtx): void {
+  scenario.tokens.forEach((entry, index) => {
+    const previous = scenario.tokens[index - 1];
+    if (index === 0 && entry.storedAt !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokens', 0, 'storedAt'],
+        message: 'must be 0: the first token is the one the job is submitted with',
+      });
+    }
+    if (previous !== undefined && entry.storedAt < previous.storedAt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokens', index, 'storedAt'],
+        message: `must not be earlier than the previous token's (${previous.storedAt})`,
+      });
+    }
+    if (entry.expiresAt !== undefined && entry.expiresAt <= entry.storedAt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokens', index, 'expiresAt'],
+        message: 'must be later than "storedAt"',
       });
     }
   });

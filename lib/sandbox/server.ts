@@ -12,10 +12,11 @@ import {
   jsonReply,
   type PlaceholderValues,
   type Reply,
+  rotatedToken,
   textReply,
   writeReply,
 } from './http';
-import type { Job } from './jobs';
+import { type Job, storedTokenIndex } from './jobs';
 import type { Scenario, ScenarioInput } from './scenario-schema';
 import { listScenarios, loadScenario, parseScenario, resolveAssetContents } from './scenarios';
 
@@ -72,6 +73,11 @@ export interface Sandbox {
   readonly requests: readonly SandboxRequest[];
   /** Registers the scenario and executes its process over HTTP like a real client (POST execute with the token). */
   submit(scenario: Scenario | ScenarioInput | string): Promise<SubmittedJob>;
+  /**
+   * The token a job's secret holds now: the sandbox's own token, or for a scenario with
+   * `tokens` the latest one stored. A monitor reads it on every check, as it re-reads a secret.
+   */
+  currentToken(jobId: string): string;
   close(): Promise<void>;
 }
 
@@ -197,7 +203,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return { scenario: loaded, contents: resolveAssetContents(loaded, env) };
   };
 
-  const apiState = { urls, clock, jobs, registrations, scenarioForProcess, placeholders };
+  const apiState = { urls, clock, jobs, registrations, scenarioForProcess, placeholders, token };
   const filesState = { urls, clock, jobs, placeholders };
 
   const serve =
@@ -318,6 +324,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     allowedHosts: [`${urlHost}:${ports.api}`, `${urlHost}:${ports.files}`],
     requests,
     submit,
+    currentToken: (jobId) => {
+      const job = jobs.get(jobId);
+      return job === undefined ? token : rotatedToken(token, storedTokenIndex(job, clock.now()));
+    },
     close: () => {
       closing ??= Promise.all(Object.values(servers).map(closeServer)).then(() => undefined);
       return closing;

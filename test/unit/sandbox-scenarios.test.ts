@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../lib/sandbox/errors';
 import { listScenarios, loadScenario, parseScenario } from '../../lib/sandbox/scenarios';
 
-const builtInNames = [
+const realTimeNames = [
   'bad-checksum',
   'cross-host-redirect',
   'demo',
@@ -22,6 +22,21 @@ const builtInNames = [
   'sign-in-redirect',
   'truncated-transfer',
 ];
+/** Scenarios of hours to weeks, run with a virtual clock. */
+const virtualTimeNames = [
+  'burst-5xx',
+  'logs-never',
+  'long-24h',
+  'long-30d',
+  'malformed-json',
+  'retry-after-date',
+  'retry-after-seconds',
+  'stall-after-headers',
+  'stuck-accepted',
+  'token-rotation-7d',
+  'vanished',
+];
+const builtInNames = [...realTimeNames, ...virtualTimeNames].sort();
 const successMessage = 'ZOO-Kernel successfully run your service!';
 
 /** Builds a valid scenario that each case breaks in one field. */
@@ -65,7 +80,7 @@ describe('listScenarios', () => {
 });
 
 describe('loadScenario', () => {
-  it.each(builtInNames)('loads and validates built-in %s', async (name) => {
+  it.each(realTimeNames)('loads and validates built-in %s', async (name) => {
     const scenario = await loadScenario(name);
 
     expect(scenario.name).toBe(name);
@@ -73,6 +88,15 @@ describe('loadScenario', () => {
     expect(scenario.description.length).toBeGreaterThan(20);
     // The demo polls every 1-2 seconds in real time, so every built-in must end within 10 seconds.
     expect(scenario.timeline.at(-1)?.at).toBeLessThanOrEqual(10);
+  });
+
+  it.each(virtualTimeNames)('loads and validates virtual-time built-in %s', async (name) => {
+    const scenario = await loadScenario(name);
+
+    expect(scenario.name).toBe(name);
+    expect(scenario.processId).toBe('ndvi-calc');
+    expect(scenario.description.length).toBeGreaterThan(20);
+    expect(scenario.timeline.at(-1)?.at).toBeGreaterThanOrEqual(60);
   });
 
   it('gives demo the EODH progress steps', async () => {
