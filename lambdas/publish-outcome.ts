@@ -11,6 +11,7 @@ import {
   summarizeArchive,
 } from './core/archive-summary';
 import { type Env, readEnvValue } from './core/config';
+import { executionConsoleUrl } from './core/console-links';
 import { PublishFailedError } from './core/errors';
 import { logNamesInLinkOrder, orderLogRecords, readFailingLogTail } from './core/log-tail';
 import { archiveKeys, jobPrefix, type ManifestPart, type ManifestRecord } from './core/manifest';
@@ -74,7 +75,12 @@ async function publishOutcome(
 ): Promise<OutcomeSummary> {
   const { store, logger } = deps;
   const { job, check, plan, archive } = input;
-  logger.appendKeys({ job_id: job.jobId, workspace: job.workspace });
+  const execution = typeof input.execution === 'string' && input.execution !== '' ? input.execution : null;
+  logger.appendKeys({
+    job_id: job.jobId,
+    workspace: job.workspace,
+    ...(execution === null ? {} : { execution }),
+  });
   const prefix = jobPrefix(job.workspace, job.jobId);
   const decision = decideOutcome(job, check, deps.tokenSecretName);
   const publishedAt = new Date(deps.clock.now()).toISOString();
@@ -124,9 +130,11 @@ async function publishOutcome(
     archive: archiveFacts,
     logTail,
     error: decision.error,
-    execution: null,
+    execution,
+    executionArn: typeof input.executionArn === 'string' ? input.executionArn : null,
     stepFunctionsConsoleUrl:
-      decision.outcome === 'monitor_error' ? stepFunctionsConsoleUrl(deps.region) : null,
+      historyUrl(input.executionArn) ??
+      (decision.outcome === 'monitor_error' ? stepFunctionsConsoleUrl(deps.region) : null),
     publishedAt,
   };
   const message = composeNotification(facts);
@@ -198,7 +206,8 @@ async function publishMonitorFailure(
     logTail: null,
     error: failure.error,
     execution: failure.execution,
-    stepFunctionsConsoleUrl: stepFunctionsConsoleUrl(deps.region),
+    executionArn: typeof input.executionArn === 'string' ? input.executionArn : null,
+    stepFunctionsConsoleUrl: historyUrl(input.executionArn) ?? stepFunctionsConsoleUrl(deps.region),
     publishedAt: new Date(deps.clock.now()).toISOString(),
   });
 
@@ -300,6 +309,11 @@ async function publishMessage(
   }
   deps.logger.info('outcome published', { outcome: message.attributes.outcome, messageId });
   return messageId;
+}
+
+/** Returns the console page of the execution's history, or null without a usable execution ARN. */
+function historyUrl(executionArn: string | undefined): string | null {
+  return typeof executionArn === 'string' ? executionConsoleUrl(executionArn) : null;
 }
 
 /** Returns the Step Functions console link for a region, or null when the region is missing or malformed. */

@@ -436,6 +436,40 @@ describe('publish outcome', () => {
     expect(logger.keys).toEqual({});
   });
 
+  it('links and logs the execution', async () => {
+    const { notifier, logger, handler } = setup();
+    const appended: Record<string, unknown>[] = [];
+    const appendKeys = logger.appendKeys;
+    logger.appendKeys = (keys) => {
+      appended.push(keys);
+      appendKeys(keys);
+    };
+    const executionArn = `arn:aws:states:eu-west-2:123456789012:execution:EodhJobMonitor:${jobId}--g1`;
+
+    await handler(publishInput({ execution: `${jobId}--g1`, executionArn }));
+
+    const message = (notifier as ReturnType<typeof recordingNotifier>).messages[0] as OutcomeMessage;
+    expect(message.attributes.outcome).toBe('succeeded');
+    expect(message.text).toContain(`Execution:  ${jobId}--g1\n`);
+    expect(message.text).toContain(
+      `History:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/${executionArn}\n`,
+    );
+    expect(message.json).toMatchObject({ execution: `${jobId}--g1`, executionArn });
+    expect(appended).toEqual([{ job_id: jobId, workspace: 'demo-ws', execution: `${jobId}--g1` }]);
+    expect(logger.keys).toEqual({});
+  });
+
+  it('leaves out the links without an execution', async () => {
+    const { notifier, handler } = setup();
+
+    await handler(publishInput());
+
+    const message = (notifier as ReturnType<typeof recordingNotifier>).messages[0] as OutcomeMessage;
+    expect(message.text).not.toContain('Execution:');
+    expect(message.text).not.toContain('History:');
+    expect(message.json).toMatchObject({ execution: null, executionArn: null });
+  });
+
   it('publishes through SNS', async () => {
     snsMock.on(PublishCommand).resolves({ MessageId: 'sns-1' });
     const notifier = createSnsNotifier({
@@ -479,6 +513,31 @@ function failureInput(overrides: Partial<MonitorFailureInput> = {}): MonitorFail
 }
 
 describe('publish monitor failure', () => {
+  it('links the failed execution', async () => {
+    const { notifier, handler } = setup();
+    const executionArn = `arn:aws:states:eu-west-2:123456789012:execution:EodhJobMonitor:${jobId}`;
+
+    await handler(failureInput({ execution: jobId, executionArn }));
+
+    const message = (notifier as ReturnType<typeof recordingNotifier>).messages[0] as OutcomeMessage;
+    expect(message.text).toContain(
+      `History:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/${executionArn}\n`,
+    );
+    expect(message.json).toMatchObject({ execution: jobId, executionArn });
+  });
+
+  it('ignores an execution ARN of the wrong type', async () => {
+    const { notifier, handler } = setup();
+
+    await handler(failureInput({ executionArn: 42 as unknown as string }));
+
+    const message = (notifier as ReturnType<typeof recordingNotifier>).messages[0] as OutcomeMessage;
+    expect(message.text).toContain(
+      'History:    https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/statemachines\n',
+    );
+    expect(message.json).toMatchObject({ executionArn: null });
+  });
+
   it('reports the error and writes outcome.json', async () => {
     const { store, notifier, handler } = setup();
     const summary = await handler(failureInput());
