@@ -25,7 +25,7 @@ const job: JobContext = {
   generation: 2,
 };
 
-/** A logger that keeps the appended keys, and the keys present on each log line. */
+/** Builds a logger that keeps the appended keys and records the keys present on each log line. */
 function keyRecordingLogger() {
   const keys: Record<string, unknown> = {};
   const lineKeys: Record<string, unknown>[] = [];
