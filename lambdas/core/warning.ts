@@ -51,7 +51,9 @@ function bodyLines(facts: WarningFacts, nowMs: number): string[] {
   const { check } = facts;
   if (facts.kind === 'token_rejected') {
     return [
-      `token rejected; rotate the secret named ${facts.tokenSecretName ?? 'EODH_TOKEN'}`,
+      facts.tokenSecretName === null
+        ? 'token rejected; set EODH_TOKEN to a new token'
+        : `token rejected; rotate the secret named ${facts.tokenSecretName}`,
       '',
       `The EODH API rejected the status request (${check.lastError ?? 'HTTP 401/403'}).`,
       'EODH answers 403 both for an expired token (tokens last at most 30 days) and for a job that does not exist.',

@@ -100,6 +100,18 @@ interface Handover {
 
 const localStateMachineArn = 'arn:aws:states:local:000000000000:stateMachine:EodhJobMonitor';
 
+/** Engines by definition: validating the definition takes about 0.6 s, so each is built once. */
+const machines = new WeakMap<LocalDefinition, StateMachine>();
+
+function stateMachineFor(definition: LocalDefinition): StateMachine {
+  let machine = machines.get(definition);
+  if (machine === undefined) {
+    machine = new StateMachine(definition.definition as never, { validationOptions: { checkArn: false } });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 function executionArnOf(name: string): string {
   return `arn:aws:states:local:000000000000:execution:EodhJobMonitor:${name}`;
 }
@@ -234,9 +246,7 @@ export async function runLocalMonitor(options: LocalRunOptions): Promise<LocalRu
   const waitTimeOverrides: Record<string, number> = virtual
     ? { [StateName.waitForNextCheck]: 0, [StateName.waitForLogLinks]: 0 }
     : {};
-  const machine = new StateMachine(options.definition.definition as never, {
-    validationOptions: { checkArn: false },
-  });
+  const machine = stateMachineFor(options.definition);
 
   let input: unknown = options.input;
   let name = options.executionName;

@@ -48,6 +48,8 @@ export interface SandboxRequest {
   auth: AuthState;
   /** Status code sent, or 0 when a `hang` override never responded. */
   status: number;
+  /** When the request arrived, in milliseconds since the epoch on the sandbox clock. */
+  at: number;
 }
 
 export interface SubmittedJob {
@@ -222,6 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     response: ServerResponse,
   ): Promise<void> => {
     const auth = classifyAuth(request.headers.authorization, token);
+    const at = clock.now();
     let reply: Reply;
     try {
       reply = await route(request, auth);
@@ -241,6 +244,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       path: request.url ?? '/',
       auth,
       status: reply.kind === 'hang' ? 0 : reply.status,
+      at,
     });
     try {
       await writeReply(request, response, reply);

@@ -71,7 +71,7 @@ describe('composeWarning', () => {
     );
 
     expect(message.text).toContain(rotateTokenAdvice(null));
-    expect(message.text).toContain('set EODH_TOKEN');
+    expect(message.text.split('\n')[0]).toBe('token rejected; set EODH_TOKEN to a new token');
   });
 });
 
