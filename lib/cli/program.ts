@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { type AwsDependencies, AwsRequestError, defaultAwsDependencies, defaultStackName } from './aws';
 import { ExitCode, UsageError } from './errors';
 import { defaultListLimit, type ListCommandOptions, listCommand } from './list-command';
@@ -23,7 +24,7 @@ const defaultCliDependencies: CliDependencies = { ...defaultAwsDependencies, ...
 function wholeNumber(flag: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim())) {
-      throw new InvalidArgumentError(`${flag} takes a whole number, not "${value}"`);
+      throw new InvalidArgumentError(`${flag} takes a whole number from 0 up, not "${value}"`);
     }
     return Number(value);
   };
@@ -99,6 +100,8 @@ function withJobOptions(command: Command): Command {
     );
 }
 
+const packageVersion: string = packageJson.version;
+
 /**
  * Builds the `eodh-monitor` command line. Each action stores its exit code in `result.code`
  * because commander's own exit handling only knows success and usage errors.
@@ -112,7 +115,8 @@ export function buildProgram(
     .description(
       'Monitor EODH (OGC API - Processes) jobs: wait for the end, archive results and logs, publish the outcome.',
     )
-    .showHelpAfterError()
+    .version(packageVersion, '--version', 'print the version')
+    .showHelpAfterError('(add --help for the options)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -171,6 +175,7 @@ export function buildProgram(
     )
     .addOption(new Option('--virtual-clock', 'run a sandbox job in virtual time: waits take no real time'))
     .option('--summary-json <file>', 'write a JSON summary (outcome, archive, counts) to this file')
+    .option('--force', 'monitor again a job whose outcome.json is already in the archive')
     .action(async (jobId: string | undefined, options: RunCommandOptions) => {
       result.code = await runCommand(jobId, options, io);
     });

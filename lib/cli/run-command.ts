@@ -14,6 +14,7 @@ import {
   type TokenSource,
 } from '../../lambdas/core/ports';
 import type { ArchiveFailure, MonitorOptions } from '../../lambdas/core/state';
+import { validateOptions } from '../../lambdas/core/validation';
 import { validateMonitorInput } from '../../lambdas/validate-input';
 import { synthesizeDefinition } from '../local/definition';
 import { createProgressWriter } from '../local/progress';
@@ -22,6 +23,7 @@ import { openArchiveTarget } from '../local/stores';
 import { VirtualClock } from '../local/virtual-clock';
 import { type Sandbox, ScenarioError, startSandbox } from '../sandbox';
 import { ExitCode, UsageError } from './errors';
+import { checkArchiveWritable, checkNotArchived, checkSummaryPath, messageForFlags } from './preflight';
 
 /** Options of `eodh-monitor run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -41,6 +43,8 @@ export interface RunCommandOptions {
   logWaitSeconds?: number;
   virtualClock?: boolean;
   summaryJson?: string;
+  /** Monitor again a job whose outcome is already archived. */
+  force?: boolean;
 }
 
 export interface CommandIo {
@@ -65,6 +69,14 @@ export interface RunSummary {
   stateTransitions: number;
   lambdaInvocations: number;
   executions: number;
+  /** History events of the largest execution, estimated as Step Functions records them. */
+  maxHistoryEvents: number;
+  /** Messages published, by their `outcome` attribute (`warning` for warnings). */
+  notifications: Record<string, number>;
+  /** Seconds from the job's `finished` time to the check that saw it finished, or null. */
+  detectionDelaySeconds: number | null;
+  /** Seconds from the job's `created` time to its `finished` time, or null. */
+  jobDurationSeconds: number | null;
 }
 
 interface Target {
@@ -97,12 +109,50 @@ export async function runCommand(
   options: RunCommandOptions,
   io: CommandIo,
 ): Promise<number> {
+  const outputs = await prepareOutputs(options);
   const target = await resolveTarget(jobIdArgument, options, io);
   try {
-    return await monitor(target, options, io);
+    return await monitor(target, options, io, outputs);
   } finally {
     await target.sandbox?.close();
   }
+}
+
+interface Outputs {
+  store: ArchiveStore;
+  notifier: Notifier | null;
+  jobOptions: Partial<MonitorOptions>;
+}
+
+/**
+ * Checks everything that does not depend on the job before the sandbox starts or any request
+ * is made: the per-job options, the archive target (created and probed), the SNS topic and
+ * the summary path. A job can run for hours, so these must not fail at its end.
+ */
+async function prepareOutputs(options: RunCommandOptions): Promise<Outputs> {
+  const jobOptions: Partial<MonitorOptions> = {};
+  for (const key of Object.keys(optionFlags) as (keyof typeof optionFlags)[]) {
+    const value = options[key];
+    if (value !== undefined) jobOptions[key] = value;
+  }
+  try {
+    validateOptions(jobOptions, readMonitorConfig({}).defaultOptions);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(describeInputError(error), { cause: error });
+    throw error;
+  }
+
+  if (options.archive.trim() === '') {
+    throw new UsageError('invalid --archive "": give a directory or s3://bucket/prefix');
+  }
+  const store = openArchiveTarget(options.archive, {
+    s3Endpoint: options.s3Endpoint,
+    region: options.region,
+  });
+  await checkArchiveWritable(store, options.archive);
+  const notifier = options.topicArn === undefined ? null : snsNotifier(options.topicArn, options.region);
+  if (options.summaryJson !== undefined) await checkSummaryPath(options.summaryJson);
+  return { store, notifier, jobOptions };
 }
 
 async function resolveTarget(
@@ -118,6 +168,14 @@ async function resolveTarget(
       throw new UsageError('missing <jobId>: give the job ID to monitor, or --sandbox <scenario>');
     if (options.workspace === undefined)
       throw new UsageError('missing --workspace: give the EODH workspace that owns the job');
+    // With an explicit --allowed-host list, a status URL without --api-url names the API host
+    // itself. Without that list it is not used, so a status URL alone never widens where the
+    // token may go.
+    const apiUrl =
+      options.apiUrl ??
+      (options.statusUrl !== undefined && options.allowedHost !== undefined
+        ? originOf(options.statusUrl)
+        : undefined);
     const env: Env = {
       ...pick(io.env, [
         'API_URL',
@@ -128,7 +186,7 @@ async function resolveTarget(
         'EODH_TOKEN',
         'AWS_REGION',
       ]),
-      ...(options.apiUrl === undefined ? {} : { API_URL: options.apiUrl }),
+      ...(apiUrl === undefined ? {} : { API_URL: apiUrl }),
       ...(options.allowedHost === undefined ? {} : { ALLOWED_HOSTS: options.allowedHost.join(',') }),
       ...(options.allowLoopback ? { ALLOW_LOOPBACK: 'true' } : {}),
     };
@@ -165,8 +223,17 @@ async function resolveTarget(
       jobId: job.jobId,
       workspace: sandbox.workspace,
       statusUrl: job.statusUrl,
-      env: { API_URL: sandbox.apiUrl, ALLOWED_HOSTS: sandbox.allowedHosts.join(','), ALLOW_LOOPBACK: 'true' },
-      token: async () => sandbox.token,
+      env: {
+        API_URL: sandbox.apiUrl,
+        ALLOWED_HOSTS: sandbox.allowedHosts.join(','),
+        ALLOW_LOOPBACK: 'true',
+        // The sandbox answers on loopback within milliseconds, so 2 s is ample and a stalled
+        // response costs 2 s of real time even with a virtual clock.
+        HTTP_TIMEOUT_MS: '2000',
+      },
+      // Read on every request, as the check function re-reads its secret, so a scenario that
+      // rotates the token is followed.
+      token: async () => sandbox.currentToken(job.jobId),
       clock,
       sandbox,
     };
@@ -177,13 +244,13 @@ async function resolveTarget(
   }
 }
 
-async function monitor(target: Target, options: RunCommandOptions, io: CommandIo): Promise<number> {
+async function monitor(
+  target: Target,
+  options: RunCommandOptions,
+  io: CommandIo,
+  { store, notifier, jobOptions }: Outputs,
+): Promise<number> {
   const config = readConfig(target.env);
-  const jobOptions: Partial<MonitorOptions> = {};
-  for (const key of Object.keys(optionFlags) as (keyof typeof optionFlags)[]) {
-    const value = options[key];
-    if (value !== undefined) jobOptions[key] = value;
-  }
   const input = {
     jobId: target.jobId,
     workspace: target.workspace,
@@ -203,11 +270,15 @@ async function monitor(target: Target, options: RunCommandOptions, io: CommandIo
     throw error;
   }
 
-  const store = openArchiveTarget(options.archive, {
-    s3Endpoint: options.s3Endpoint,
-    region: options.region,
-  });
-  const notifier = options.topicArn === undefined ? null : snsNotifier(options.topicArn, options.region);
+  if (!options.force) await checkNotArchived(store, target.workspace, target.jobId);
+  try {
+    await target.token();
+  } catch (error) {
+    if (error instanceof ConfigurationError)
+      throw new UsageError(messageForFlags(error.message), { cause: error });
+    throw error;
+  }
+
   const fetch = createGuardedFetch({
     allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
     allowLoopback: config.allowLoopback,
@@ -242,7 +313,14 @@ async function monitor(target: Target, options: RunCommandOptions, io: CommandIo
   const summary = summarize(target, result, failures);
   printResult(io, summary, result);
   if (options.summaryJson !== undefined) {
-    await writeFile(options.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+    try {
+      await writeFile(options.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+    } catch (error) {
+      io.stderr.write(
+        `error: cannot write --summary-json "${options.summaryJson}": ${(error as Error).message}\n`,
+      );
+      return ExitCode.usage;
+    }
   }
   return summary.outcome === 'succeeded' ? ExitCode.ok : ExitCode.jobNotSucceeded;
 }
@@ -287,14 +365,25 @@ function summarize(target: Target, result: LocalRunResult, failures: ArchiveFail
     stateTransitions: result.stats.stateTransitions,
     lambdaInvocations: result.stats.lambdaInvocations,
     executions: result.stats.executions,
+    maxHistoryEvents: result.stats.maxHistoryEvents,
+    notifications: result.stats.notifications,
+    detectionDelaySeconds: secondsBetween(result.lastCheck?.finished, result.lastCheck?.terminalSeenAt),
+    jobDurationSeconds: secondsBetween(result.lastCheck?.created, result.lastCheck?.finished),
   };
+}
+
+/** Whole seconds from one ISO time to a later one, or null when either is missing or unreadable. */
+function secondsBetween(from: string | null | undefined, to: string | null | undefined): number | null {
+  const start = Date.parse(from ?? '');
+  const end = Date.parse(to ?? '');
+  return Number.isNaN(start) || Number.isNaN(end) ? null : Math.round((end - start) / 1000);
 }
 
 function printResult(io: CommandIo, summary: RunSummary, result: LocalRunResult): void {
   const lines = [
     `outcome: ${summary.outcome ?? 'none published'}`,
-    `archive: ${summary.archive ?? 'nothing archived'} (${summary.filesArchived} files, ${formatBytes(summary.bytesArchived)}${summary.filesFailed > 0 ? `, ${summary.filesFailed} failed` : ''})`,
-    `execution: ${summary.executionStatus} after ${summary.checks} checks, ${summary.stateTransitions} state transitions, ${summary.lambdaInvocations} Lambda invocations`,
+    `archive: ${summary.archive ?? 'nothing archived'} (${summary.filesArchived} ${summary.filesArchived === 1 ? 'file' : 'files'}, ${formatBytes(summary.bytesArchived)}${summary.filesFailed > 0 ? `, ${summary.filesFailed} failed` : ''})`,
+    `execution: ${summary.executionStatus} after ${summary.checks} checks, ${summary.stateTransitions} state transitions, ${summary.lambdaInvocations} Lambda invocations, ${summary.executions} execution(s)`,
   ];
   if (summary.filesFailed > 0) {
     // A job that succeeded still exits 0 when files failed, so the failures are printed here.
@@ -333,7 +422,8 @@ function readConfig(env: Env) {
   try {
     return readMonitorConfig(env);
   } catch (error) {
-    if (error instanceof ConfigurationError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof ConfigurationError)
+      throw new UsageError(messageForFlags(error.message), { cause: error });
     throw error;
   }
 }
@@ -347,7 +437,15 @@ function describeInputError(error: InvalidInputError): string {
     statusUrl: '--status-url',
   };
   const name = flag ?? fieldFlag[error.field] ?? error.field;
-  return `${name}: ${error.message}`;
+  return `${name}: ${messageForFlags(error.message)}`;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 function pick(env: Env, names: string[]): Env {

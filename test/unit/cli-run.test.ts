@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDirectoryStore } from '../../lambdas/adapters/directory-store';
 import { main } from '../../lib/cli/program';
 
 interface Captured {
@@ -160,5 +161,85 @@ describe('eodh-monitor run --sandbox --virtual-clock', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('outcome: failed');
     expect(result.stdout).toContain('RuntimeError');
+  });
+});
+
+describe('eodh-monitor run pre-flight checks', () => {
+  it('rejects an archive path that is a file before submitting', async () => {
+    const file = join(workDir, 'plain-file');
+    await writeFile(file, 'x');
+
+    const result = await cli(['run', '--sandbox', 'demo', '--virtual-clock', '--archive', file]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot write to the archive directory');
+    expect(result.stderr).not.toContain('submitted scenario');
+  });
+
+  it('rejects a summary path in a missing folder before submitting', async () => {
+    const result = await cli([
+      'run',
+      '--sandbox',
+      'demo',
+      '--virtual-clock',
+      '--archive',
+      join(workDir, 'archive-preflight'),
+      '--summary-json',
+      join(workDir, 'missing', 'summary.json'),
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--summary-json');
+    expect(result.stderr).not.toContain('submitted scenario');
+  });
+
+  it('rejects a missing EODH_TOKEN before any request', async () => {
+    const result = await cli([
+      'run',
+      '3f9c2e1a',
+      '--workspace',
+      'demo-ws',
+      '--archive',
+      join(workDir, 'archive-token'),
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('EODH_TOKEN is not set');
+  });
+
+  it('names --allowed-host for a status URL on another host', async () => {
+    const result = await cli([
+      'run',
+      '3f9c2e1a',
+      '--workspace',
+      'demo-ws',
+      '--api-url',
+      'https://eodatahub.org.uk',
+      '--status-url',
+      'https://other.example.org/jobs/3f9c2e1a',
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--allowed-host');
+    expect(result.stderr).not.toContain('ALLOWED_HOSTS');
+  });
+
+  it('refuses to monitor an archived job again without --force', async () => {
+    const archive = join(workDir, 'archive-twice');
+    const store = createDirectoryStore(archive);
+    await store.putObject('demo-ws/3f9c2e1a/outcome.json', '{"outcome":"failed"}', {
+      contentType: 'application/json',
+    });
+
+    const result = await cli(['run', '3f9c2e1a', '--workspace', 'demo-ws', '--archive', archive], {
+      EODH_TOKEN: 'token-for-the-test',
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('already monitored');
+    expect(result.stderr).toContain('--force');
+    expect(await readFile(join(archive, 'demo-ws', '3f9c2e1a', 'outcome.json'), 'utf8')).toBe(
+      '{"outcome":"failed"}',
+    );
   });
 });
