@@ -324,10 +324,10 @@ export interface BatchDependencies extends CopyDependencies {
 
 /**
  * Archives the files of one plan batch and writes `manifest-parts/batch-<n>.json`. A file that
- * an earlier run of this batch archived, and whose stored size (and SHA-256, when both are
- * known) still match, is not copied again and is reported as `skipped`. A file that cannot be
- * archived is reported and does not fail the batch; only store failures and a missing or
- * invalid plan throw.
+ * an earlier run archived from the same URL (as this batch's earlier part or the plan's record
+ * of any earlier part shows), and whose stored size (and SHA-256, when both are known) still
+ * match, is not copied again and is reported as `skipped`. A file that cannot be archived is
+ * reported and does not fail the batch; only store failures and a missing or invalid plan throw.
  *
  * `bytesArchived` counts skipped files too, because they are in the archive.
  */
@@ -469,12 +469,18 @@ async function archiveEntry(
   }
   const storeKey = `${prefix}${entry.key}`;
 
-  if (previous !== undefined && previous.outcome !== 'failed' && previous.source === entry.url) {
+  // The batch's own earlier part comes first; the plan's record of an earlier run covers a file
+  // that an earlier run archived in another batch.
+  const earlier: ManifestRecord | undefined =
+    previous ??
+    (entry.archived === undefined
+      ? undefined
+      : { key: entry.key, source: entry.url, kind: entry.kind, ...entry.archived, outcome: 'archived' });
+  if (earlier !== undefined && earlier.outcome !== 'failed' && earlier.source === entry.url) {
     const stored = await dependencies.store.head(storeKey);
-    const sameDigest =
-      previous.sha256 === null || stored?.sha256 == null || stored.sha256 === previous.sha256;
-    if (stored !== null && stored.size === previous.bytes && sameDigest) {
-      const { reason: _reason, ...unchanged } = previous;
+    const sameDigest = earlier.sha256 === null || stored?.sha256 == null || stored.sha256 === earlier.sha256;
+    if (stored !== null && stored.size === earlier.bytes && sameDigest) {
+      const { reason: _reason, ...unchanged } = earlier;
       return { ...unchanged, outcome: 'skipped' };
     }
   }

@@ -84,6 +84,17 @@ const planEntrySchema = z.object({
   checksum: z.string().optional(),
   /** STAC asset `type`, or `text/plain` for logs. */
   contentType: z.string().optional(),
+  /**
+   * What an earlier run archived under this key from the same URL, read from its manifest
+   * parts, so the file is skipped even when it now falls in another batch.
+   */
+  archived: z
+    .object({
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string().nullable(),
+      contentType: z.string().nullable(),
+    })
+    .optional(),
 });
 
 const archivePlanSchema = z.object({
@@ -402,10 +413,19 @@ class ArchivePlanner {
     this.planLogs(status.logUrls);
 
     const files = [...this.logs, ...this.assets];
-    const entries: PlanEntry[] = files.map((file, index) => ({
-      ...file,
-      batch: Math.floor(index / batchSize),
-    }));
+    const earlier = await this.readEarlierRecords();
+    const entries: PlanEntry[] = files.map((file, index) => {
+      const entry: PlanEntry = { ...file, batch: Math.floor(index / batchSize) };
+      const record = earlier.get(file.key);
+      if (record !== undefined && record.source === file.url) {
+        entry.archived = {
+          bytes: record.bytes,
+          sha256: typeof record.sha256 === 'string' ? record.sha256 : null,
+          contentType: typeof record.contentType === 'string' ? record.contentType : null,
+        };
+      }
+      return entry;
+    });
     const plan: ArchivePlan = {
       jobId: this.job.jobId,
       workspace: this.job.workspace,
@@ -725,6 +745,36 @@ class ArchivePlanner {
       const name = names.claim(sanitizeSegment(fileNameFromUrl(url), `log-${index + 1}.log`));
       this.logs.push({ key: joinKey('logs', name), url, kind: 'log', contentType: 'text/plain' });
     });
+  }
+
+  /**
+   * Returns the archived and skipped file records of earlier runs' batch parts, by key. A part
+   * that cannot be read is logged and left out, which only means its files are copied again.
+   */
+  private async readEarlierRecords(): Promise<Map<string, ManifestRecord>> {
+    const { store, logger } = this.dependencies;
+    const partKeys = (await store.list(`${this.prefix}${archiveKeys.manifestPartsPrefix}`)).filter(
+      (key) => key.endsWith('.json') && !key.endsWith(archiveKeys.documentsPart),
+    );
+    const records = new Map<string, ManifestRecord>();
+    await mapWithConcurrency(partKeys, documentConcurrency, async (key) => {
+      try {
+        const bytes = await store.getObject(key);
+        const part = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as Partial<ManifestPart>;
+        for (const record of Array.isArray(part.records) ? part.records : []) {
+          const known = typeof record?.key === 'string' && Number.isSafeInteger(record.bytes);
+          if (known && (record.outcome === 'archived' || record.outcome === 'skipped')) {
+            records.set(record.key, record);
+          }
+        }
+      } catch (error) {
+        logger.warn('earlier manifest part is invalid, its files are copied again', {
+          key,
+          error: errorMessageOf(error),
+        });
+      }
+    });
+    return records;
   }
 
   /**

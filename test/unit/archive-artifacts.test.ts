@@ -524,6 +524,77 @@ describe('createArchiveArtifactsHandler errors', () => {
   });
 });
 
+describe('plan and archive again', () => {
+  it('skips files an earlier run archived in another batch', async () => {
+    const files = servedFiles();
+    const item = {
+      type: 'Feature',
+      stac_version: '1.0.0',
+      id: 'scene',
+      links: [],
+      assets: Object.fromEntries(
+        ['a/ndvi.tif', 'a/thumb.png', 'b/ndvi.tif', 'b/thumb.png'].map((path) => [
+          path.replace('/', '-'),
+          { href: `${filesBase}/${path}`, type: files.get(`${filesBase}/${path}`)?.contentType },
+        ]),
+      ),
+    };
+    const documents: Record<string, unknown> = {
+      [jobUrl]: {
+        jobID: jobId,
+        status: 'successful',
+        links: [
+          { rel: 'http://www.opengis.net/def/rel/ogc/1.0/results', href: `${jobUrl}/results` },
+          { rel: 'related', type: 'text/plain', href: `${jobUrl}/ndvi.log` },
+        ],
+      },
+      [`${jobUrl}/results`]: {
+        ...resultsCollection,
+        links: [{ rel: 'item', href: `${filesBase}/scene.json` }],
+      },
+      [`${filesBase}/scene.json`]: item,
+    };
+    const host = fileHost(files);
+    const fetch: GuardedFetch = async (url, init) => {
+      const document = documents[url];
+      return document === undefined
+        ? host.fetch(url, init)
+        : new Response(JSON.stringify(document), { headers: { 'content-type': 'application/json' } });
+    };
+    const planWith = (batchSize: number) =>
+      createPlanArchiveHandler({ fetch, store, clock: { now: () => 0 }, logger: silentLogger, batchSize })({
+        job,
+        check: null,
+      });
+    const archive = handlerFor(store, fetch);
+
+    const first = await planWith(2);
+    for (const batch of first.batches) await archive({ job, batch });
+    const copies = host.requests.length;
+    // With three files per batch instead of two, every file but the first lands in another batch.
+    const second = await planWith(3);
+    const summaries = [];
+    for (const batch of second.batches) summaries.push(await archive({ job, batch }));
+
+    expect(first.batches).toEqual([0, 1, 2]);
+    expect(second.batches).toEqual([0, 1]);
+    expect(copies).toBe(5);
+    expect(host.requests).toHaveLength(5);
+    expect(summaries.map((summary) => [summary.filesArchived, summary.filesSkipped])).toEqual([
+      [0, 3],
+      [0, 2],
+    ]);
+    const plan = JSON.parse(
+      new TextDecoder().decode((await store.getObject(`${prefix}plan.json`)) ?? new Uint8Array()),
+    ) as ArchivePlan;
+    expect(plan.entries[3]?.archived).toEqual({
+      bytes: 650_000,
+      sha256: sha256(files.get(`${filesBase}/b/ndvi.tif`)?.bytes ?? new Uint8Array()),
+      contentType: 'image/tiff',
+    });
+  });
+});
+
 describe('plan and archive against s3rver', () => {
   let local: LocalS3;
 

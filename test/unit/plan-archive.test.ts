@@ -404,6 +404,69 @@ describe('createPlanArchiveHandler', () => {
     ]);
   });
 
+  it('notes files an earlier run archived', async () => {
+    const logUrl = `${jobUrl}/ndvi.log`;
+    const earlier: ManifestPart = {
+      part: 'batch-7',
+      records: [
+        {
+          key: 'logs/ndvi.log',
+          source: logUrl,
+          kind: 'log',
+          bytes: 120,
+          sha256: 'c'.repeat(64),
+          contentType: 'text/plain',
+          outcome: 'skipped',
+        },
+        {
+          key: 'results/ndvi-20260601/ndvi.tif',
+          source: 'https://elsewhere.example.org/ndvi.tif',
+          kind: 'asset',
+          bytes: 5,
+          sha256: null,
+          contentType: null,
+          outcome: 'archived',
+        },
+        {
+          key: 'results/ndvi-20260615/ndvi.tif',
+          source: `${filesBase}/ndvi-20260615/ndvi.tif`,
+          kind: 'asset',
+          bytes: 0,
+          sha256: null,
+          contentType: null,
+          outcome: 'failed',
+          reason: 'HTTP 503',
+        },
+      ],
+    };
+    await store.putObject(`${prefix}manifest-parts/batch-00007.json`, JSON.stringify(earlier), {
+      contentType: 'application/json',
+    });
+    await store.putObject(`${prefix}manifest-parts/batch-00008.json`, '{broken', {
+      contentType: 'application/json',
+    });
+    const { handler, lines } = handlerWith(fixtureRoutes());
+
+    await handler({ job, check: checkResult() });
+
+    const plan = await readJson<ArchivePlan>('plan.json');
+    const archived = Object.fromEntries(plan.entries.map((entry) => [entry.key, entry.archived]));
+    expect(archived['logs/ndvi.log']).toEqual({
+      bytes: 120,
+      sha256: 'c'.repeat(64),
+      contentType: 'text/plain',
+    });
+    // A record from another URL, or a failed one, says nothing about the file planned now.
+    expect(archived['results/ndvi-20260601/ndvi.tif']).toBeUndefined();
+    expect(archived['results/ndvi-20260615/ndvi.tif']).toBeUndefined();
+    expect(
+      lines.find((line) => line.message === 'earlier manifest part is invalid, its files are copied again'),
+    ).toMatchObject({
+      level: 'warn',
+      attributes: { key: `${prefix}manifest-parts/batch-00008.json` },
+    });
+  });
+
   it('splits files into batches', async () => {
     const { handler } = handlerWith(fixtureRoutes(), { batchSize: 4 });
 
