@@ -36,8 +36,8 @@ export interface ArchiveArtifactsDependencies {
 
 /**
  * Builds the handler of `Archive batch` (one iteration of the `Archive artifacts` Map state):
- * copies the batch's files from `plan.json` into the archive and writes the batch's manifest
- * part. A file that cannot be archived is reported in the summary. Only store errors, a
+ * copies the files listed in `plan/batch-<n>.json` into the archive and writes the batch's
+ * manifest part. A file that cannot be archived is reported in the summary. Only store errors, a
  * missing plan and invalid input throw, so a failed file never makes Step Functions retry
  * the whole batch.
  */

@@ -33,7 +33,8 @@ export interface PlanArchiveInput {
 
 /**
  * Builds the handler of `Plan archive`: stores the job's status, results and item documents,
- * writes `plan.json` and returns the batch indices for the Map state. Problems with the job's
+ * writes `plan.json` with one `plan/batch-<n>.json` per batch and returns the batch indices
+ * for the Map state. Problems with the job's
  * documents are reported in the summary; only store errors and invalid input throw.
  */
 export function createPlanArchiveHandler(

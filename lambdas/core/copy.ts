@@ -57,17 +57,18 @@ function isJsonType(mediaType: string): boolean {
 
 /**
  * Returns whether a file of this media type may be sent as JSON: a JSON type itself, any text,
- * and the generic `application/octet-stream`, which says nothing about the content.
+ * and the generic `application/octet-stream`, which tells nothing about the content.
  */
 function mayArriveAsJson(mediaType: string): boolean {
   return isJsonType(mediaType) || mediaType.startsWith('text/') || mediaType === 'application/octet-stream';
 }
 
 /**
- * Returns why a response is not the expected file, or null when it may be. Servers send these
- * error responses with status 200: a login page (HTML) where anything but HTML was expected, an
- * RFC 7807 error document (`application/problem+json`) where anything but that was expected,
- * and any JSON document where a binary type such as a GeoTIFF was expected.
+ * Returns why a response is not the expected file, or null when it may be. Servers send three
+ * kinds of error response with status 200. One is a login page (HTML) where anything but HTML
+ * was expected. Another is an RFC 7807 error document (`application/problem+json`) where
+ * anything but that was expected. The third is any JSON document where a binary type such as
+ * a GeoTIFF was expected.
  */
 export function unexpectedContentReason(
   received: string | null,
@@ -323,10 +324,10 @@ export interface BatchDependencies extends CopyDependencies {
 }
 
 /**
- * Archives the files of one plan batch and writes `manifest-parts/batch-<n>.json`. A file that
- * an earlier run archived from the same URL (as this batch's earlier part or the plan's record
- * of any earlier part shows), and whose stored size (and SHA-256, when both are known) still
- * match, is not copied again and is reported as `skipped`. A file that cannot be archived is
+ * Archives the files of one plan batch and writes `manifest-parts/batch-<n>.json`. A file is
+ * not copied again, and is reported as `skipped`, when an earlier run archived it from the same
+ * URL and its stored size (and SHA-256, when both are known) still match. This batch's earlier
+ * part and the plan's record of all earlier parts show what earlier runs archived. A file that cannot be archived is
  * reported and does not fail the batch; only store failures and a missing or invalid plan throw.
  *
  * `bytesArchived` counts skipped files too, because they are in the archive.

@@ -85,8 +85,8 @@ const planEntrySchema = z.object({
   /** STAC asset `type`, or `text/plain` for logs. */
   contentType: z.string().optional(),
   /**
-   * What an earlier run archived under this key from the same URL, read from its manifest
-   * parts, so the file is skipped even when it now falls in another batch.
+   * Size, digest and type of the copy an earlier run archived under this key from the same URL,
+   * read from its manifest parts, so the file is skipped even when it now falls in another batch.
    */
   archived: z
     .object({
@@ -229,7 +229,7 @@ async function readProblemType(response: Response): Promise<string | undefined> 
 
 /**
  * Returns whether an error document is ZOO-Project's `NoApplicableCode` exception, which EODH's
- * results endpoint answers with status 500 for a job that produced no output at all.
+ * results endpoint returns with status 500 for a job that produced no output at all.
  */
 function isNoApplicableCode(problemType: string | undefined): boolean {
   return problemType !== undefined && /(^|\/)NoApplicableCode$/.test(problemType);
@@ -352,7 +352,7 @@ export interface PlannerDependencies {
  *
  * Problems with the job's documents (not found, rejected token, invalid JSON, limits reached)
  * are recorded as failures and the plan goes on with what it has. A `{}` results document and
- * a 500 `NoApplicableCode` answer mean that the job produced nothing, which is not a failure.
+ * a 500 `NoApplicableCode` response mean that the job produced nothing, which is not a failure.
  * Only store errors throw.
  * The same href shared by several items is copied once per item, so each item's folder is
  * complete on its own.
