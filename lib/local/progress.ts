@@ -1,4 +1,5 @@
 import type { CheckResult } from '../../lambdas/core/state';
+import { StateName } from '../state-names';
 
 /** What the local runtime reports while it runs, for the progress line. */
 export type ProgressEvent =
@@ -70,7 +71,8 @@ export function createProgressWriter(output: Output, clock: () => number = Date.
           show(`archiving ${event.files} file(s) in ${event.batches} batch(es)`);
           break;
         case 'state':
-          if (event.name === 'Publish outcome') show('publishing the outcome');
+          if (event.name === StateName.publishOutcome) show('publishing the outcome');
+          if (event.name === StateName.continueInNewExecution) show('continuing in a new execution');
           break;
       }
     },
