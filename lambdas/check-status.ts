@@ -179,7 +179,8 @@ async function fetchStatus(job: JobContext, deps: CheckStatusDeps): Promise<Fetc
 
 /**
  * Sends DELETE to the job's status URL, for a job past `maxJobAgeHours` when `dismissOnTimeout`
- * is set. A failed request is logged and reported in the outcome, never thrown.
+ * is set. A failed request is logged and returned as `failed` for the outcome message; this
+ * function does not throw.
  */
 async function dismissJob(job: JobContext, deps: CheckStatusDeps): Promise<'dismissed' | 'failed'> {
   try {

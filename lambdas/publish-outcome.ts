@@ -39,7 +39,7 @@ export interface PublishOutcomeDependencies {
   region?: string;
   /**
    * Secret the check function reads the token from, named in the advice of a rejected token.
-   * @default undefined, the advice says "the token secret"
+   * @default undefined, the advice names "the token secret"
    */
   tokenSecretName?: string | null;
 }

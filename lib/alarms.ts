@@ -11,7 +11,7 @@ import type { Notifications } from './notifications';
 
 export interface MonitorAlarmsProps {
   readonly stateMachine: sfn.IStateMachine;
-  /** Where the alerts go: the outcome topic, whose key policy lets CloudWatch alarms use it. */
+  /** Destination of the alerts: the outcome topic, whose key policy lets CloudWatch alarms use it. */
   readonly notifications: Notifications;
 }
 

@@ -23,7 +23,7 @@ export interface StackConfig {
   authErrorBudget: number;
   /** Minimum seconds a run of transient failures lasts before `monitor_error`. */
   transientErrorBudgetSeconds: number;
-  /** Minimum seconds a run of 401/403 answers lasts before `monitor_error`. */
+  /** Minimum seconds a run of 401/403 responses lasts before `monitor_error`. */
   authErrorBudgetSeconds: number;
   checksPerExecution: number;
   /** Hours without a status or progress change before one "job looks stuck" warning. */

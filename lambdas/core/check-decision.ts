@@ -77,6 +77,21 @@ function snapshotFields(snapshot: StatusSnapshot): ReturnType<typeof previousSta
   };
 }
 
+/**
+ * Returns when the current run of failures started: null without failures, now for the first
+ * failure of a run, else the start carried from the previous check (now when it is missing).
+ */
+function runStart(
+  failures: number,
+  previousFailures: number,
+  previousStart: string | null | undefined,
+  nowIso: string,
+): string | null {
+  if (failures === 0) return null;
+  if (previousFailures === 0) return nowIso;
+  return previousStart ?? nowIso;
+}
+
 /** Seconds since an ISO time, or 0 when the time is missing or unreadable. */
 function secondsSince(iso: string | null | undefined, nowMs: number): number {
   const at = iso == null ? Number.NaN : Date.parse(iso);
@@ -84,9 +99,9 @@ function secondsSince(iso: string | null | undefined, nowMs: number): number {
 }
 
 /**
- * Whether a run of consecutive failures has used up its budget: more failures than `count`
- * and at least `seconds` since the first one. Both must be spent, so a burst of quick failures
- * early in a job does not end monitoring, and neither does one failure a day.
+ * Checks whether a run of consecutive failures has used up its budget: more failures than
+ * `count` and at least `seconds` since the first one. Both must be spent, so a burst of quick
+ * failures early in a job does not end monitoring, and neither do a few failures a day apart.
  */
 export function budgetSpent(
   failures: number,
@@ -143,14 +158,13 @@ export function decideCheck(
     const previousAuth = previous?.consecutiveAuthErrors ?? 0;
     consecutiveTransientErrors = previousTransient + (outcome.kind === 'transient' ? 1 : 0);
     consecutiveAuthErrors = previousAuth + (outcome.kind === 'rejected' ? 1 : 0);
-    transientErrorsSince =
-      consecutiveTransientErrors === 0
-        ? null
-        : previousTransient > 0
-          ? (previous?.transientErrorsSince ?? nowIso)
-          : nowIso;
-    authErrorsSince =
-      consecutiveAuthErrors === 0 ? null : previousAuth > 0 ? (previous?.authErrorsSince ?? nowIso) : nowIso;
+    transientErrorsSince = runStart(
+      consecutiveTransientErrors,
+      previousTransient,
+      previous?.transientErrorsSince,
+      nowIso,
+    );
+    authErrorsSince = runStart(consecutiveAuthErrors, previousAuth, previous?.authErrorsSince, nowIso);
     if (outcome.kind === 'transient' && outcome.retryAfterSeconds !== null) {
       retryAfterSeconds = Math.min(Math.max(1, outcome.retryAfterSeconds), retryAfterCapSeconds(options));
     }

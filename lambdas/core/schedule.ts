@@ -15,9 +15,9 @@ import type { MonitorOptions } from './state';
  *   a floor), so monitors started together spread out, and no wait is shorter than the floor.
  * - Reset: the wait is exactly `pollInitialSeconds` when progress moved or reached 90 (EODH's
  *   "delivering outputs" step), because the end is then near.
- * - `Retry-After` replaces the wait when it is longer, up to `pollMaxSeconds`: a server that
- *   asks for an hour still gets a request every `pollMaxSeconds`, which keeps the wait in the
- *   one range every caller relies on.
+ * - `Retry-After` replaces the wait when it is longer, up to `pollMaxSeconds`. A server that
+ *   requests an hour still gets a request every `pollMaxSeconds`, so the wait stays in the one
+ *   range every caller relies on.
  */
 
 export const growthFactor = 1.5;

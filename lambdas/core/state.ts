@@ -39,7 +39,7 @@ export const monitorOptionsSchema = z.object({
    * failure; the run must also exceed `transientErrorBudget`. Absent means 21,600 (6 h).
    */
   transientErrorBudgetSeconds: z.number().int().min(0).max(2_592_000).optional(),
-  /** The same for 401/403 answers, with `authErrorBudget`. Absent means 172,800 (48 h). */
+  /** The same for 401/403 responses, with `authErrorBudget`. Absent means 172,800 (48 h). */
   authErrorBudgetSeconds: z.number().int().min(0).max(2_592_000).optional(),
   /** Checks in one execution before continuing in a new one. Absent means 500. */
   checksPerExecution: z.number().int().min(1).max(2_000).optional(),
@@ -79,7 +79,7 @@ export type NextStep = (typeof nextSteps)[number];
 export const giveUpReasons = ['transient_errors', 'auth_rejected', 'job_age'] as const;
 export type GiveUpReason = (typeof giveUpReasons)[number];
 
-/** Warnings sent at most once per job: a rejected token, a job that looks stuck. */
+/** Kinds of warning, each sent once per job: a rejected token, a job that looks stuck. */
 export const warningKinds = ['token_rejected', 'stuck'] as const;
 export type WarningKind = (typeof warningKinds)[number];
 

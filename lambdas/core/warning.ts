@@ -3,9 +3,10 @@ import type { OutcomeMessage } from './ports';
 import type { CheckResult, JobContext, WarningKind } from './state';
 
 /**
- * Warning messages: sent to the outcome topic while monitoring goes on, at most once per job
- * and kind. The `outcome` attribute is `warning`, never a terminal outcome, so subscribers and
- * filter policies can tell them from the one outcome message each job gets.
+ * Warning messages, sent to the outcome topic while monitoring goes on. The check result records
+ * each kind sent, across generations, so a job gets each kind once (twice only if a Lambda
+ * retry repeats a check after SNS accepted the warning). The `outcome` attribute is `warning`,
+ * so subscribers and filter policies can tell warnings from the job's one outcome message.
  */
 
 export const warningOutcome = 'warning';
@@ -40,7 +41,7 @@ function hoursText(seconds: number): string {
   return hours >= 48 ? `${Math.round(hours / 24)} days` : `${Math.round(hours)} h`;
 }
 
-/** The action a token warning asks for, naming where the token is read from. */
+/** Returns the action a token warning requests, naming where the token is read from. */
 export function rotateTokenAdvice(tokenSecretName: string | null): string {
   return tokenSecretName === null
     ? 'Create a new token in the EODH workspace (Credentials) and set EODH_TOKEN to it.'

@@ -227,7 +227,7 @@ async function resolveTarget(
         API_URL: sandbox.apiUrl,
         ALLOWED_HOSTS: sandbox.allowedHosts.join(','),
         ALLOW_LOOPBACK: 'true',
-        // The sandbox answers on loopback within milliseconds, so 2 s is ample and a stalled
+        // The sandbox responds on loopback within milliseconds, so 2 s is ample, and a stalled
         // response costs 2 s of real time even with a virtual clock.
         HTTP_TIMEOUT_MS: '2000',
       },

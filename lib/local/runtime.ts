@@ -92,7 +92,7 @@ export interface LocalRunResult {
 
 type TaskHandler = (input: never) => Promise<unknown>;
 
-/** What `Continue in new execution` asked for. */
+/** Name and input of the next execution, as `Continue in new execution` requested them. */
 interface Handover {
   name: string;
   input: ContinuationInput;

@@ -123,7 +123,7 @@ export async function routeApiRequest(
   if (job === undefined || job.dismissedAt !== null) {
     return forbidden();
   }
-  // A rotated token works only while it is valid for this job; EODH answers 403 to an expired one.
+  // A rotated token works only while it is valid for this job, and EODH returns 403 for an expired one.
   const tokenIndex = tokenIndexOf(request.headers.authorization, state.token);
   if (tokenIndex === null || !tokenAccepted(job, tokenIndex, state.clock.now())) {
     return forbidden();

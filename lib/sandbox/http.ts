@@ -142,8 +142,8 @@ function hasHeader(headers: OutgoingHttpHeaders, name: string): boolean {
 
 /**
  * Sends a reply. HEAD requests get the headers only. A truncated reply announces the whole
- * body's length, sends the first `truncateAt` bytes and cuts the connection; a stalled reply
- * sends the first `stallAt` bytes and keeps the connection open; a hang sends nothing.
+ * body's length, sends the first `truncateAt` bytes and cuts the connection. A stalled reply
+ * sends the first `stallAt` bytes and keeps the connection open. A hang sends nothing.
  */
 export async function writeReply(
   request: IncomingMessage,

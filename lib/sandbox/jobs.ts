@@ -115,8 +115,8 @@ export function publishedLogs(job: Job, now: number): string[] {
 }
 
 /**
- * Index of the token the job's secret holds at `now`: the latest one stored by then, 0 (the
- * sandbox's own token) for a job without rotation.
+ * Returns the index of the token in the job's secret at `now`: the latest one stored by then,
+ * or 0 (the sandbox's own token) for a job without rotation.
  */
 export function storedTokenIndex(job: Job, now: number): number {
   const elapsed = elapsedSeconds(job, now);
@@ -128,8 +128,8 @@ export function storedTokenIndex(job: Job, now: number): number {
 }
 
 /**
- * Whether the job accepts token `index` at `now`: any sandbox token without rotation, else only
- * a token already stored and not yet expired.
+ * Checks whether the job accepts token `index` at `now`: any sandbox token without rotation,
+ * else only a token already stored and not yet expired.
  */
 export function tokenAccepted(job: Job, index: number, now: number): boolean {
   if (job.scenario.tokens.length === 0) return true;

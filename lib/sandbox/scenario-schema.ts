@@ -208,7 +208,7 @@ const rawResponse = z.strictObject({
  */
 const tokenEntry = z.strictObject({
   storedAt: secondsAfterSubmission.default(0),
-  /** When the token stops working; the API then answers 403, as EODH does for an expired token. */
+  /** When the token stops working. The API then returns 403, as EODH does for an expired token. */
   expiresAt: secondsAfterSubmission.optional(),
 });
 
@@ -251,7 +251,7 @@ export const scenarioSchema = z
     results: resultsSchema.default('none'),
     logs: z.array(z.strictObject({ name: logName, text: z.string() })).default([]),
     raw: z.array(rawOverride).default([]),
-    /** Token rotation: which token the job's secret holds over time and when each expires. */
+    /** Token rotation: the token in the job's secret over time, and when each one expires. */
     tokens: z.array(tokenEntry).default([]),
   })
   .superRefine(checkScenarioConsistency);

@@ -76,7 +76,7 @@ export interface Sandbox {
   /** Registers the scenario and executes its process over HTTP like a real client (POST execute with the token). */
   submit(scenario: Scenario | ScenarioInput | string): Promise<SubmittedJob>;
   /**
-   * The token a job's secret holds now: the sandbox's own token, or for a scenario with
+   * Returns the token in a job's secret now: the sandbox's own token, or for a scenario with
    * `tokens` the latest one stored. A monitor reads it on every check, as it re-reads a secret.
    */
   currentToken(jobId: string): string;

@@ -25,7 +25,7 @@ const statusUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/cat
 const now = Date.parse('2026-11-30T09:20:04.311Z');
 /** Start of a failure run that has used up the default time budget of transient errors (6 h). */
 const sixHoursAgo = new Date(now - 21_600_000).toISOString();
-/** The same for 401/403 answers (48 h). */
+/** The same for 401/403 responses (48 h). */
 const twoDaysAgo = new Date(now - 172_800_000).toISOString();
 
 const job: JobContext = {

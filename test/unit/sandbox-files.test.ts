@@ -207,6 +207,7 @@ describe('sandbox files server', () => {
         path: location.slice(sandbox.foreignOrigin.length),
         auth: 'none',
         status: 200,
+        at: now,
       },
     ]);
   });
@@ -223,7 +224,7 @@ describe('sandbox files server', () => {
     await get(`${sandbox.foreignOrigin}/files/anything`);
 
     expect(sandbox.requests).toEqual([
-      { server: 'foreign', method: 'GET', path: '/files/anything', auth: 'valid', status: 404 },
+      { server: 'foreign', method: 'GET', path: '/files/anything', auth: 'valid', status: 404, at: now },
     ]);
   });
 });

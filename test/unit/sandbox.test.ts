@@ -113,6 +113,7 @@ describe('sandbox execute', () => {
         path: '/api/catalogue/stac/catalogs/user/catalogs/demo-ws/processes/ndvi-calc/execution',
         auth: 'valid',
         status: 201,
+        at: submittedAt,
       },
     ]);
   });

@@ -29,7 +29,7 @@ function logged(run: LongRun, message: string) {
   return run.logs.filter((line) => line.message === message);
 }
 
-/** A notifier that fails `failures` times with an SNS throttling error, then delivers. */
+/** Wraps a notifier so it fails `failures` times with an SNS throttling error, then delivers. */
 function throttledFirst(failures: number) {
   return (recording: Notifier): Notifier => {
     let left = failures;
@@ -220,7 +220,8 @@ describe('outcome publication', () => {
     expect(logged(run, 'outcome not published; Step Functions retries')).toHaveLength(3);
   });
 
-  it('fails with the publish error when every publish fails, for the guard to report', async () => {
+  // The execution then fails with an error the failed-execution guard reports.
+  it('fails with the error when publishing never works', async () => {
     const run = await runLongScenario('logs-never', { notifier: throttledFirst(Number.POSITIVE_INFINITY) });
 
     expect(run.messages).toHaveLength(0);

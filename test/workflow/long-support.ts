@@ -24,7 +24,7 @@ export interface LogLine {
   keys: Record<string, unknown>;
 }
 
-/** A logger that keeps every line with its appended keys, as Powertools would print them. */
+/** Creates a logger that keeps every line with its appended keys, as Powertools would print them. */
 export function recordingLogger(): MonitorLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const keys: Record<string, unknown> = {};
@@ -56,7 +56,7 @@ export interface LongRun {
   archiveRoot: string;
   messages: SentMessage[];
   clock: VirtualClock;
-  /** Status requests the sandbox received, in order, with the status code sent (0 for no answer). */
+  /** Status requests the sandbox received, in order, with the status code sent (0 for no response). */
   statusRequests: { at: number; status: number; method: string }[];
   logs: LogLine[];
   submittedAt: number;

@@ -103,7 +103,7 @@ describe('long jobs in virtual time', () => {
     const [warning] = run.messages;
     expect(warning?.subject).toBe(`[EODH] warning: job looks stuck (demo-ws, ${run.job.jobId.slice(0, 8)})`);
     expect(warning?.text).toContain('The job has been accepted since');
-    // The first check sees `accepted`, and the warning follows 72 h without a change.
+    // The first check finds the job `accepted`, and the warning follows 72 h without a change.
     expect(warning?.sentAt).toBeGreaterThanOrEqual(run.submittedAt + 72 * hour);
     expect(warning?.sentAt).toBeLessThan(run.submittedAt + 72 * hour + 300_000);
     expect(run.result.stats.executions).toBeGreaterThan(1);
