@@ -746,10 +746,24 @@ describe('state machine definition', () => {
     expect(map.MaxConcurrency).toBe(4);
     expect(map.ItemsPath).toBe('$.plan.batches');
     expect(map.ItemSelector).toEqual({ 'job.$': '$.job', 'batch.$': '$$.Map.Item.Value' });
-    expect(map.ResultPath).toBe('$.archive');
+    // The batch results are dropped; Publish outcome counts from the manifest parts instead.
+    expect(map.ResultPath).toBeNull();
     expect(map.Next).toBe(StateName.publishOutcome);
     expect(map.ItemProcessor?.StartAt).toBe(StateName.archiveBatch);
     expect(Object.keys(map.ItemProcessor?.States ?? {})).toEqual([StateName.archiveBatch]);
+  });
+
+  it('keeps only the counts of each archive batch', () => {
+    const batch = state(StateName.archiveArtifacts).ItemProcessor?.States?.[StateName.archiveBatch] as
+      | { ResultSelector?: unknown }
+      | undefined;
+    expect(batch?.ResultSelector).toEqual({
+      'batch.$': '$.batch',
+      'filesArchived.$': '$.filesArchived',
+      'filesSkipped.$': '$.filesSkipped',
+      'bytesArchived.$': '$.bytesArchived',
+      'filesFailed.$': '$.filesFailed',
+    });
   });
 
   it('plans the archive from the job and the last check', () => {
