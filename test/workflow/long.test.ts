@@ -76,13 +76,17 @@ describe('long jobs in virtual time', () => {
   });
 
   it('recovers from an expired token once a new one is stored', async () => {
-    const run = await runLongScenario('token-rotation-7d', { env: { TOKEN_SECRET_NAME: 'eodh/api-token' } });
+    // Waits of up to 15 minutes cut the checks to a third; the failure budgets are the defaults.
+    const run = await runLongScenario('token-rotation-7d', {
+      options: { pollMaxSeconds: 900 },
+      env: { TOKEN_SECRET_NAME: 'eodh/api-token' },
+    });
     const rejected = run.statusRequests.filter((request) => request.status === 403);
 
     expect(run.result.outcome?.outcome).toBe('succeeded');
     expect(countByKind(run.messages)).toEqual({ warning: 1, succeeded: 1 });
     expect(run.result.stats.executions).toBeGreaterThan(2);
-    expect(rejected.length).toBeGreaterThan(200);
+    expect(rejected.length).toBeGreaterThan(100);
     expect(rejected[0]?.at).toBeGreaterThanOrEqual(run.submittedAt + 3 * day);
     expect(rejected.at(-1)?.at).toBeLessThan(run.submittedAt + 4 * day);
 
@@ -96,7 +100,7 @@ describe('long jobs in virtual time', () => {
   });
 
   it('warns once about a job that stays accepted', async () => {
-    const run = await runLongScenario('stuck-accepted');
+    const run = await runLongScenario('stuck-accepted', { options: { pollMaxSeconds: 900 } });
 
     expect(run.result.outcome?.outcome).toBe('succeeded');
     expect(countByKind(run.messages)).toEqual({ warning: 1, succeeded: 1 });
@@ -105,7 +109,7 @@ describe('long jobs in virtual time', () => {
     expect(warning?.text).toContain('The job has been accepted since');
     // The first check finds the job `accepted`, and the warning follows 72 h without a change.
     expect(warning?.sentAt).toBeGreaterThanOrEqual(run.submittedAt + 72 * hour);
-    expect(warning?.sentAt).toBeLessThan(run.submittedAt + 72 * hour + 300_000);
+    expect(warning?.sentAt).toBeLessThan(run.submittedAt + 72 * hour + 900_000);
     expect(run.result.stats.executions).toBeGreaterThan(1);
   });
 });
