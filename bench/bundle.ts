@@ -8,7 +8,7 @@ import { projectRoot } from './child-process';
 
 /** Bundling benchmark entry points with CDK, exactly as the monitor's functions are bundled. */
 
-/** The context of cdk.json, so in-process synths use the feature flags `cdk synth` uses. */
+/** Reads the context of cdk.json, so in-process synths use the feature flags `cdk synth` uses. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;

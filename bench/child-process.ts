@@ -27,7 +27,7 @@ export interface RunChildOptions {
   timeoutMs?: number;
 }
 
-/** Whether GNU time is installed, which `measureRss` needs. */
+/** Returns whether GNU time is installed, which `measureRss` needs. */
 export function gnuTimeAvailable(): boolean {
   return existsSync(gnuTime);
 }
@@ -102,7 +102,7 @@ export function lastJsonLine<T>(stdout: string): T {
 export const tsxNodeArgs = ['--import', 'tsx'];
 
 export interface ServiceChild<T> {
-  /** What the child printed as its first JSON line once it was ready. */
+  /** The first JSON line the child printed, once it was ready. */
   info: T;
   /**
    * Sends SIGTERM, waits for the child to exit and returns the last JSON line it printed after
@@ -113,7 +113,7 @@ export interface ServiceChild<T> {
 
 /**
  * Starts a long-running child (a server) and resolves with the first JSON line it prints, which
- * says that it is ready and where it listens. Rejects when the child exits before that line.
+ * reports that it is ready and where it listens. Rejects when the child exits before that line.
  */
 export function startServiceChild<T>(script: string, env: NodeJS.ProcessEnv): Promise<ServiceChild<T>> {
   const child = spawn(nodeBinary, [...tsxNodeArgs, script], {

@@ -136,8 +136,8 @@ export async function runColdStartBenchmark(options: ColdStartOptions): Promise<
   try {
     options.log('cold start: bundling each handler twice with CDK (SDK bundled, SDK external)');
     const bundles = buildBundles(outdir);
-    // The SDK-external bundles import @aws-sdk/* at run time, as Lambda's runtime provides it;
-    // here the project's node_modules stands in for the runtime's copy.
+    // The SDK-external bundles import @aws-sdk/* at run time, which Lambda's runtime provides.
+    // Here the project's node_modules replaces the runtime's copy.
     symlinkSync(join(projectRoot, 'node_modules'), join(outdir, 'node_modules'), 'dir');
 
     const noSamples = () =>

@@ -20,10 +20,10 @@ import type { ProcessReport } from './measure';
 import { readScenarioSizes } from './scenario';
 
 /**
- * Archive throughput and memory: the archive step (plan, then every batch) copying the sandbox
- * job's files to s3rver, against a plain streamed download of the same files to disk, and a
- * plain streamed copy into the same s3rver as a second reference. The sandbox, s3rver and each
- * measured side run in processes of their own, on loopback.
+ * Archive throughput and memory. The archive step (plan, then every batch) copies the sandbox
+ * job's files to s3rver. The baseline is a plain streamed download of the same files to disk,
+ * and a plain streamed copy into the same s3rver is a second reference. The sandbox, s3rver
+ * and each measured side run in processes of their own, on loopback.
  */
 
 export const throughputRatioTarget = 0.8;

@@ -1,5 +1,5 @@
 /**
- * What each measured archive process reports: elapsed and CPU time, peak RSS, and peaks of the
+ * The report of each measured archive process: elapsed and CPU time, peak RSS, and peaks of the
  * V8 heap and of ArrayBuffer memory, sampled every 50 ms to show what the RSS is made of.
  */
 

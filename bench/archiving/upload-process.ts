@@ -8,10 +8,10 @@ import { mapWithConcurrency } from '../../lambdas/core/concurrency';
 import { startMeasuring } from './measure';
 
 /**
- * A second reference: a plain streamed copy of the same files into the same S3 server, with
- * Node's fetch piped into lib-storage's `Upload` at the archive store's part size and queue
- * size, `BENCH_CONCURRENCY` files at a time, and no plan, checks, hashing or manifest. Comparing
- * the archive step with it separates the archive step's own cost from the S3 server's.
+ * A second reference: a plain streamed copy of the same files into the same S3 server. Node's
+ * fetch is piped into lib-storage's `Upload` at the archive store's part size and queue size,
+ * `BENCH_CONCURRENCY` files at a time, with no plan, checks, hashing or manifest. Comparing the
+ * archive step with it separates the archive step's own cost from the S3 server's.
  * Reads BENCH_FILE_LIST, BENCH_TOKEN, BENCH_S3_ENDPOINT and BENCH_S3_BUCKET. Prints one
  * `ProcessReport` JSON line.
  */

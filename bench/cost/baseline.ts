@@ -82,11 +82,11 @@ const terminal = new Set(['successful', 'failed', 'dismissed']);
 const shape = shapeOf(baselineDefinition);
 
 /**
- * Runs the baseline on the local engine against a status URL, in virtual time: the Wait state
- * is instant and each check after the first moves the clock by 30 s first, as the runtime does
+ * Runs the baseline on the local engine against a status URL, in virtual time. The Wait state
+ * is instant, and each check after the first moves the clock by 30 s first, as the runtime does
  * for the monitor's own waits. The Lambda functions GET the status document and return its
- * `status`. The run stops as AWS would stop it: when the history, counted with the model,
- * passes the limit, the execution is aborted and reported as failed.
+ * `status`. When the history, counted with the model, passes the limit, the run is aborted and
+ * reported as failed, because that is where Step Functions fails the execution.
  */
 export async function runBaseline(options: {
   statusUrl: string;
@@ -155,7 +155,7 @@ export async function runBaseline(options: {
   };
 }
 
-/** What a fixed-interval poller does over a whole job, computed rather than run. */
+/** Counts of a fixed-interval poller over a whole job, computed rather than run. */
 export interface PollerProjection {
   checks: number;
   stateTransitions: number;
@@ -166,10 +166,11 @@ export interface PollerProjection {
 }
 
 /**
- * Computes what the baseline does for a job that succeeds `jobSeconds` after submission when
- * its first check runs `startDelaySeconds` after submission: checks every 30 s until one sees
- * the job finished, then the final status check and the Succeed state. Used to cross-check the
- * engine runs and to carry a run that the history limit stopped on to the job's end.
+ * Computes the baseline's counts for a job that succeeds `jobSeconds` after submission when its
+ * first check runs `startDelaySeconds` after submission. It checks every 30 s until a check
+ * finds the job finished, then runs the final status check and the Succeed state. The bench
+ * uses it to cross-check engine runs and to count a run stopped by the history limit to the
+ * job's end.
  */
 export function projectBaseline(jobSeconds: number, startDelaySeconds: number): PollerProjection {
   const waits = Math.max(0, Math.ceil((jobSeconds - startDelaySeconds) / baselineWaitSeconds));

@@ -77,7 +77,7 @@ export interface CostResult {
   usdPerThousandTransitions: number;
   historyEventLimit: number;
   baselineWaitSeconds: number;
-  /** The longest job the baseline can follow to its end in one execution, from the model. */
+  /** Maximum job length the baseline can follow to its end in one execution, from the model. */
   baselineLongestJob: { checks: number; seconds: number };
   rows: CostRow[];
   /** The 24 h job with a larger `pollMaxSeconds` per job option. */

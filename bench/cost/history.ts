@@ -54,7 +54,7 @@ export const eventsPerExecution = 2;
 /** Step Functions fails a Standard execution whose history reaches more than this many events. */
 export const historyEventLimit = 25_000;
 
-/** What one execution did, as the model needs it. */
+/** The states one execution entered, as the model counts them. */
 export interface ExecutionTrace {
   /** Kind of every state entered, in order, states inside Map iterations and Parallel branches included. */
   states: readonly StateKind[];
@@ -74,7 +74,7 @@ export function historyEvents(trace: ExecutionTrace): number {
   );
 }
 
-/** What the model needs to know of a definition: each state's kind and where Map iterations start. */
+/** Shape of a definition for the model: each state's kind and where Map iterations start. */
 export interface DefinitionShape {
   startAt: string;
   kindOf: ReadonlyMap<string, StateKind>;

@@ -88,9 +88,9 @@ function fetchFor(sandbox: Sandbox) {
 }
 
 /**
- * Counts the monitor's history per execution with the model. Task attempts beyond the Task
- * states entered are retries; the run does not say which execution made them, so they are all
- * added to the largest one, which can only overstate its maximum.
+ * Counts the monitor's history per execution with the model and returns the maximum. Task
+ * attempts beyond the Task states entered are retries. The run does not record which execution
+ * made them, so all are added to the largest execution, which can only overstate the maximum.
  */
 function maxHistoryEventsOf(
   statesEntered: readonly string[],

@@ -1,7 +1,7 @@
 /**
- * Step Functions Standard workflow pricing: $0.025 per 1,000 state transitions (us-east-1 and
- * most regions, from the AWS Step Functions pricing page), free tier left out. Lambda and
- * request costs are not included.
+ * Step Functions Standard workflows are billed per state transition. The benchmark assumes a
+ * list price of $0.025 per 1,000 transitions. Regional prices and the free tier differ, and
+ * Lambda costs are not included.
  */
 export const usdPerThousandTransitions = 0.025;
 
