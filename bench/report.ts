@@ -1,3 +1,6 @@
+import { defaultChecksPerExecution } from '../lambdas/core/config';
+import { baselineLoopShape } from './cost/baseline';
+import { eventsPerExecution, historyEvents } from './cost/history';
 import { type BenchResults, completed, type PartResult, type TargetCheck } from './results';
 import { mebibyte, round } from './stats';
 
@@ -50,6 +53,9 @@ function costSection(results: BenchResults): string {
   const cost = completed(results.cost);
   const lines = ['## 1. Cost per job', '', partHeading(results.cost)];
   if (cost === null) return lines.join('\n');
+  const loopEvents =
+    historyEvents({ states: baselineLoopShape.loop, mapIterations: 0, retriedAttempts: 0 }) -
+    eventsPerExecution;
   lines.push(
     '',
     `Each job ran ${cost.runs} times through the synthesized state machine (ours) and through a fixed ${cost.baselineWaitSeconds} s ` +
@@ -72,7 +78,7 @@ function costSection(results: BenchResults): string {
         'history events',
         'fits in 25,000?',
         'cost',
-        'ratio',
+        'ratio baseline / ours',
       ],
       cost.rows.map((row) => [
         `${row.label} (\`${row.scenario}\`)`,
@@ -98,8 +104,9 @@ function costSection(results: BenchResults): string {
       `(${cost.baselineLongestJob.seconds} s, ${cost.baselineLongestJob.checks} checks) in one execution: ` +
       `after that its history passes ${cost.historyEventLimit.toLocaleString('en-US')} events and Step Functions fails it. ` +
       'Beyond that point its transitions and history events are computed for the whole job from its loop ' +
-      '(3 transitions and 9 events per 30 s); the engine run stops where AWS would stop it, and runs that complete ' +
-      'must match the computation exactly. Ours continues in a new execution every 500 checks.',
+      `(${baselineLoopShape.loop.length} transitions and ${loopEvents} events per ${cost.baselineWaitSeconds} s); ` +
+      'the engine run stops where AWS would stop it, and runs that complete must match the computation exactly. ' +
+      `Ours continues in a new execution every ${defaultChecksPerExecution} checks (the default \`checksPerExecution\`).`,
     '',
     'History events are counted with one model for both machines (`bench/cost/history.ts`): Task 5 events, ' +
       'Wait, Choice, Pass and Succeed 2, Fail 1, Map 4 plus 2 per iteration plus the states inside, ' +
@@ -128,6 +135,7 @@ function archiveSection(results: BenchResults): string {
   const archive = completed(results.archive);
   const lines = ['## 2. Archive throughput and memory', '', partHeading(results.archive)];
   if (archive === null) return lines.join('\n');
+  const runsPerSide = archive.runs.filter((run) => run.side === 'ours').length;
   const sides = [
     ['archive step (plan + batches) to s3rver', archive.sides.ours],
     ['plain download to disk (baseline)', archive.sides.plainDownload],
@@ -141,7 +149,8 @@ function archiveSection(results: BenchResults): string {
       "processes are bundled with the handlers' esbuild options and run with plain Node. " +
       `The archive step runs its batches ${archive.mapConcurrency} at a time, as the Map state does, in one process; ` +
       `the plain copies move ${archive.referenceConcurrency} files at a time, the most the archive step moves at once. ` +
-      `${archive.runs.length / 3} run(s) of each side; throughput is the median, peaks are the largest. Peak RSS from ${archive.rssSource}.`,
+      `${runsPerSide} ${runsPerSide === 1 ? 'run' : 'runs'} of each side; throughput is the median, peaks are the largest. ` +
+      `Peak RSS from ${archive.rssSource}.`,
     '',
     table(
       [

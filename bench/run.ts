@@ -15,7 +15,8 @@ import { evaluateTargets } from './targets';
  *
  * Environment:
  * - BENCH_PARTS: comma-separated parts to run (`cost`, `archive`, `cold-start`); default all.
- *   Parts not run keep their results from the previous results.json.
+ *   Parts not run keep their results from the previous results.json, and `none` only renders
+ *   RESULTS.md again from it (after editing bench/notes.md).
  * - BENCH_COST_RUNS (default 3), BENCH_ARCHIVE_RUNS (default 1), BENCH_INIT_RUNS (default 21).
  * - BENCH_LARGE_FILE_BYTES, BENCH_SMALL_FILE_BYTES, BENCH_SMALL_FILES: the archive job's files.
  */
@@ -42,10 +43,13 @@ function readCount(name: string, fallback: number): number {
 function selectedParts(): Set<PartName> {
   const text = process.env.BENCH_PARTS;
   if (text === undefined || text.trim() === '') return new Set(partNames);
+  if (text.trim() === 'none') return new Set();
   const parts = text.split(',').map((part) => part.trim());
   for (const part of parts) {
     if (!(partNames as readonly string[]).includes(part)) {
-      throw new Error(`invalid BENCH_PARTS entry "${part}": expected some of ${partNames.join(', ')}`);
+      throw new Error(
+        `invalid BENCH_PARTS entry "${part}": expected some of ${partNames.join(', ')}, or none`,
+      );
     }
   }
   return new Set(parts as PartName[]);
@@ -79,8 +83,13 @@ const parts = selectedParts();
 const previous: Partial<BenchResults> = existsSync(resultsFile)
   ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Partial<BenchResults>)
   : {};
-const command =
-  parts.size === partNames.length ? 'npm run bench' : `BENCH_PARTS=${[...parts].join(',')} npm run bench`;
+function commandOf(selected: Set<PartName>): string {
+  if (selected.size === partNames.length) return 'npm run bench';
+  // Rendering alone changes no figure, so the page keeps naming the run that measured them.
+  if (selected.size === 0) return previous.command ?? 'npm run bench';
+  return `BENCH_PARTS=${[...selected].join(',')} npm run bench`;
+}
+const command = commandOf(parts);
 
 const cost = parts.has('cost')
   ? await runPart('cost', () => runCostBenchmark({ runs: readCount('BENCH_COST_RUNS', 3), log }))
@@ -94,7 +103,7 @@ const coldStart = parts.has('cold-start')
 
 const results: BenchResults = {
   command,
-  machine: describeMachine(),
+  machine: parts.size === 0 && previous.machine !== undefined ? previous.machine : describeMachine(),
   cost,
   archive,
   coldStart,

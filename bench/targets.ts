@@ -118,8 +118,9 @@ export function evaluateTargets(
       note: memoryMet
         ? ''
         : `${round(peak - peakRssTargetMiB, 1)} MiB over. The plain copy with the same lib-storage part size and queue peaked at ` +
-          `${plainUpload.peakRssMiB} MiB, so most of it is upload buffers: ArrayBuffer memory peaked at ${ours.peakArrayBuffersMiB} MiB ` +
-          `(${plainUpload.peakArrayBuffersMiB} MiB in the plain copy), because V8 frees Buffers only when it collects garbage. ` +
+          `${plainUpload.peakRssMiB} MiB, so the archive step's own checks, plan and manifest add ${round(peak - plainUpload.peakRssMiB, 1)} MiB. ` +
+          `ArrayBuffer memory (upload parts and socket buffers, live or not yet collected, because V8 frees them only when it ` +
+          `collects garbage) peaked at ${ours.peakArrayBuffersMiB} MiB, ${plainUpload.peakArrayBuffersMiB} MiB in the plain copy. ` +
           `Here one process runs ${archive.mapConcurrency} batches of up to 4 files at once, where Lambda gives each batch its own function.`,
     });
   }
