@@ -316,7 +316,8 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     'maxJobAgeHours',
     z.preprocess(toNumber, z.number().positive().max(8_760)),
     'a number of hours greater than 0 and at most 8760 (one year)',
-    336,
+    // 45 days: EODH puts no bound on job length, and a 30-day job must reach its outcome.
+    1_080,
   );
   const logWaitSeconds = readSetting(
     getContext,

@@ -181,7 +181,8 @@ export function readMonitorConfig(env: Env = process.env): MonitorConfig {
       'MAX_JOB_AGE_HOURS',
       positiveNumberText(8_760),
       'a number of hours above 0 and at most 8760',
-      336,
+      // 45 days: EODH puts no bound on job length, and a 30-day job must reach its outcome.
+      1_080,
     ),
     logWaitSeconds: readEnvValue(
       env,

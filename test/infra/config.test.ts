@@ -32,7 +32,7 @@ describe('readStackConfig defaults', () => {
       archivePrefix: 'eodh-jobs',
       pollInitialSeconds: 15,
       pollMaxSeconds: 300,
-      maxJobAgeHours: 336,
+      maxJobAgeHours: 1_080,
       logWaitSeconds: 60,
       transientErrorBudget: 40,
       authErrorBudget: 5,

@@ -43,7 +43,7 @@ describe('readMonitorConfig', () => {
     expect(config.defaultOptions).toEqual({
       pollInitialSeconds: 15,
       pollMaxSeconds: 300,
-      maxJobAgeHours: 336,
+      maxJobAgeHours: 1_080,
       transientErrorBudget: 40,
       authErrorBudget: 5,
       logWaitSeconds: 60,
