@@ -157,10 +157,19 @@ export interface ArchiveOptions {
 }
 
 export async function runArchiveBenchmark(options: ArchiveOptions): Promise<ArchiveResult> {
+  const workDir = await mkdtemp(join(tmpdir(), 'eodh-bench-archive-'));
+  try {
+    return await runInDirectory(workDir, options);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the archive benchmark with its bundles, file list and copies under `workDir`. */
+async function runInDirectory(workDir: string, options: ArchiveOptions): Promise<ArchiveResult> {
   const sizes = readScenarioSizes(process.env);
   const mapConcurrency = archiveMapConcurrency(synthesizeDefinition().definition);
   const referenceConcurrency = mapConcurrency * batchConcurrency;
-  const workDir = await mkdtemp(join(tmpdir(), 'eodh-bench-archive-'));
 
   // The measured processes run bundled, as the handlers run on Lambda, so none carries the
   // TypeScript loader (about 16 MiB of RSS with tsx) or unminified module code.
@@ -280,6 +289,5 @@ export async function runArchiveBenchmark(options: ArchiveOptions): Promise<Arch
     };
   } finally {
     await sandbox.stop();
-    await rm(workDir, { recursive: true, force: true });
   }
 }
