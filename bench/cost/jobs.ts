@@ -19,12 +19,6 @@ import { type ExecutionTrace, historyEvents, shapeOf, tracesOf } from './history
 /** Start of virtual time for every run, so runs repeat exactly: 2026-06-01T00:00:00Z. */
 const virtualStart = Date.UTC(2026, 5, 1);
 
-/**
- * The monitor's job age limit for these runs, 32 days. The default (336 hours) would end the
- * 30-day job as timed out, and the baseline has no age limit.
- */
-const maxJobAgeHours = '768';
-
 const terminalStatuses = ['successful', 'failed', 'dismissed'];
 
 export interface MonitorJobRun {
@@ -128,7 +122,6 @@ export async function runMonitorJob(
         API_URL: sandbox.apiUrl,
         ALLOWED_HOSTS: sandbox.allowedHosts.join(','),
         ALLOW_LOOPBACK: 'true',
-        MAX_JOB_AGE_HOURS: maxJobAgeHours,
       });
       const fetch = fetchFor(sandbox);
       let detectedAt: number | null = null;
