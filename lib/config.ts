@@ -301,7 +301,9 @@ export function readStackConfig(getContext: (key: string) => unknown): StackConf
     'pollMaxSeconds',
     integer(1, 86_400),
     'a whole number of seconds from 1 to 86400',
-    300,
+    // 15 minutes: each check costs three state transitions and an invocation, and the age cap
+    // (10 % of the job's age) still keeps short jobs' waits short.
+    900,
   );
   if (pollInitialSeconds > pollMaxSeconds) {
     throw new StackConfigError(

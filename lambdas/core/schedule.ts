@@ -2,15 +2,15 @@ import type { RandomSource } from './ports';
 import type { MonitorOptions } from './state';
 
 /**
- * The wait before the next status check. Each check costs a Lambda invocation and four state
- * transitions, so the wait grows while nothing changes. Two caps keep the delay between a job
+ * The wait before the next status check. Each check costs a Lambda invocation and three state
+ * transitions (check, choice, wait), so the wait grows while nothing changes. Two caps keep the delay between a job
  * ending and the monitor noticing small relative to the job's length.
  *
  * - Growth: the ceiling is `pollInitialSeconds * 1.5^(attempt - 1)`, capped at `pollMaxSeconds`.
  * - Age cap: the ceiling is also at most 10 % of the job's age, but never below
  *   `pollInitialSeconds`. A job that ends at age T is therefore noticed by about
  *   max(1.1 T, T + pollInitialSeconds): a 5-minute job within 30 s, a 1-day job within the
- *   5-minute `pollMaxSeconds` default.
+ *   15-minute `pollMaxSeconds` default.
  * - Jitter: the wait is uniform between `pollInitialSeconds` and the ceiling ("full jitter" above
  *   a floor), so monitors started together spread out, and no wait is shorter than the floor.
  * - Reset: the wait is exactly `pollInitialSeconds` when progress moved or reached 90 (EODH's

@@ -31,7 +31,7 @@ describe('readStackConfig defaults', () => {
       archiveBucketName: undefined,
       archivePrefix: 'eodh-jobs',
       pollInitialSeconds: 15,
-      pollMaxSeconds: 300,
+      pollMaxSeconds: 900,
       maxJobAgeHours: 1_080,
       logWaitSeconds: 60,
       transientErrorBudget: 40,

@@ -395,7 +395,7 @@ describe('functions', () => {
           API_URL: 'https://eodatahub.org.uk',
           ALLOWED_HOSTS: 'eodatahub.org.uk,*.example.org',
           POLL_INITIAL_SECONDS: '5',
-          POLL_MAX_SECONDS: '300',
+          POLL_MAX_SECONDS: '900',
         }),
       },
     });

@@ -42,7 +42,7 @@ describe('readMonitorConfig', () => {
     expect(config.httpTimeoutMs).toBe(20_000);
     expect(config.defaultOptions).toEqual({
       pollInitialSeconds: 15,
-      pollMaxSeconds: 300,
+      pollMaxSeconds: 900,
       maxJobAgeHours: 1_080,
       transientErrorBudget: 40,
       authErrorBudget: 5,
@@ -145,7 +145,7 @@ describe('readMonitorConfig', () => {
   it('treats empty variables as unset', () => {
     expect(
       readMonitorConfig({ POLL_MAX_SECONDS: '', TOKEN_SECRET_NAME: ' ' }).defaultOptions.pollMaxSeconds,
-    ).toBe(300);
+    ).toBe(900);
   });
 });
 
