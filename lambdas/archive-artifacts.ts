@@ -1,7 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createGuardedFetch } from './adapters/http';
+import { createConfiguredFetch } from './adapters/configured-fetch';
 import {
   buildOnFirstCall,
   discardMetrics,
@@ -13,7 +12,6 @@ import {
   wrapHandler,
 } from './adapters/powertools';
 import { archiveStoreFromEnv } from './adapters/s3-store';
-import { tokenSourceFromConfig } from './adapters/token';
 import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
 import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { archiveBatch } from './core/copy';
@@ -94,14 +92,7 @@ export function defaultArchiveArtifactsDependencies(
   config: MonitorConfig = readMonitorConfig(),
   env: Env = process.env,
 ): ArchiveArtifactsDependencies {
-  const secretsClient =
-    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
-  const fetch = createGuardedFetch({
-    allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
-    allowLoopback: config.allowLoopback,
-    getToken: tokenSourceFromConfig(config, env, { client: secretsClient }),
-    timeoutMs: config.httpTimeoutMs,
-  });
+  const fetch = createConfiguredFetch(config, env);
   const store = archiveStoreFromEnv(tracer.captureAWSv3Client(new S3Client({})), env);
   return { fetch, store, logger, metrics };
 }

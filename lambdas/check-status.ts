@@ -1,8 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { createGuardedFetch, parseRetryAfter, readBodyText } from './adapters/http';
+import { createConfiguredFetch } from './adapters/configured-fetch';
+import { parseRetryAfter, readBodyText } from './adapters/http';
 import {
   buildOnFirstCall,
   logger,
@@ -13,7 +13,6 @@ import {
   wrapHandler,
 } from './adapters/powertools';
 import { createSnsNotifier } from './adapters/sns-notifier';
-import { tokenSourceFromConfig } from './adapters/token';
 import { decideCheck, type FetchOutcome, recordWarnings, warningsDue } from './core/check-decision';
 import { parseCheckResult } from './core/check-result';
 import { type Env, type MonitorConfig, readEnvValue, readMonitorConfig } from './core/config';
@@ -330,8 +329,6 @@ export function defaultCheckStatusDependencies(
   config: MonitorConfig = readMonitorConfig(),
   env: Env = process.env,
 ): CheckStatusDeps {
-  const client =
-    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
   const topicArn = readEnvValue(
     env,
     'TOPIC_ARN',
@@ -340,12 +337,7 @@ export function defaultCheckStatusDependencies(
     null as string | null,
   );
   return {
-    fetch: createGuardedFetch({
-      allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
-      allowLoopback: config.allowLoopback,
-      getToken: tokenSourceFromConfig(config, env, { client }),
-      timeoutMs: config.httpTimeoutMs,
-    }),
+    fetch: createConfiguredFetch(config, env),
     clock: systemClock,
     random: Math.random,
     logger,

@@ -1,9 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createGuardedFetch } from './adapters/http';
+import { createConfiguredFetch } from './adapters/configured-fetch';
 import { buildOnFirstCall, logger, type MonitorLogger, tracer, wrapHandler } from './adapters/powertools';
 import { archiveStoreFromEnv } from './adapters/s3-store';
-import { tokenSourceFromConfig } from './adapters/token';
 import { defaultRetryPolicy, type RetryPolicy } from './core/concurrency';
 import { type Env, type MonitorConfig, readMonitorConfig } from './core/config';
 import { executionName } from './core/execution-name';
@@ -84,14 +82,7 @@ export function defaultPlanArchiveDependencies(
   config: MonitorConfig = readMonitorConfig(),
   env: Env = process.env,
 ): PlanArchiveDependencies {
-  const secretsClient =
-    config.tokenSecretName === null ? undefined : tracer.captureAWSv3Client(new SecretsManagerClient({}));
-  const fetch = createGuardedFetch({
-    allowedHosts: config.allowedHosts.map((pattern) => pattern.text),
-    allowLoopback: config.allowLoopback,
-    getToken: tokenSourceFromConfig(config, env, { client: secretsClient }),
-    timeoutMs: config.httpTimeoutMs,
-  });
+  const fetch = createConfiguredFetch(config, env);
   const store = archiveStoreFromEnv(tracer.captureAWSv3Client(new S3Client({})), env);
   return { fetch, store, clock: systemClock, logger };
 }
