@@ -1,8 +1,12 @@
+import { readMonitorConfig } from '../lambdas/core/config';
 import { peakRssTargetMiB, throughputRatioTarget } from './archiving/benchmark';
 import { bundleTargetBytes } from './cold-start';
 import { detectionDelayTargetPercent, transitionRatioTarget } from './cost/benchmark';
 import { type BenchResults, completed, type TargetCheck } from './results';
 import { mebibyte, round } from './stats';
+
+/** The monitor's default poll settings, which the cost runs use unless a row says otherwise. */
+const defaults = readMonitorConfig({}).defaultOptions;
 
 /** Checks each target of the benchmark against the measured figures, with the shortfall and its cause when missed. */
 
@@ -46,7 +50,7 @@ export function evaluateTargets(
       note: met
         ? ''
         : `${round(transitionRatioTarget / (ratio ?? 1), 1)}x short. Both machines spend 3 transitions per check, so the ratio follows the mean wait: ` +
-          `the schedule draws each wait uniformly between pollInitialSeconds (15 s) and its ceiling (pollMaxSeconds, 300 s), ` +
+          `the schedule draws each wait uniformly between pollInitialSeconds (${defaults.pollInitialSeconds} s) and its ceiling (pollMaxSeconds, ${defaults.pollMaxSeconds} s), ` +
           `which averaged ${meanWait} s here against the baseline's 30 s. ${variants ? `With the same job, ${variants}.` : ''}`,
     });
 

@@ -30,8 +30,8 @@ export const costJobs: readonly { label: string; scenario: string }[] = [
   { label: '30 d', scenario: 'long-30d' },
 ];
 
-/** `pollMaxSeconds` values tried on the 24 h job, to show what the transition target needs. */
-export const pollMaxVariants = [600, 900] as const;
+/** `pollMaxSeconds` values tried on the 24 h job, to show the trade between transitions and detection delay. */
+export const pollMaxVariants = [300, 600, 1800] as const;
 
 export interface CostRow {
   label: string;
