@@ -5,7 +5,7 @@ import { detectionDelayTargetPercent, transitionRatioTarget } from './cost/bench
 import { type BenchResults, completed, type TargetCheck } from './results';
 import { mebibyte, round } from './stats';
 
-/** The monitor's default poll settings, which the cost runs use unless a row says otherwise. */
+/** The monitor's default poll settings, which the cost runs use unless a row names its own. */
 const defaults = readMonitorConfig({}).defaultOptions;
 
 /** Checks each target of the benchmark against the measured figures, with the shortfall and its cause when missed. */

@@ -10,7 +10,7 @@ const hashLength = 12;
  * generation 0 and `<jobId>--g<n>` for continuations. Characters outside `A-Z a-z 0-9 - _` are
  * replaced by `_` (Step Functions rejects spaces, brackets, wildcards, punctuation and control
  * characters in names). A name that would pass 80 characters, or that had characters replaced,
- * is cut and ends in a 12-character hash of the job ID, so distinct job IDs keep distinct names
+ * is cut and ends in a 12-character hash of the job ID. Distinct job IDs therefore keep distinct names,
  * and the same job ID always maps to the same name.
  */
 export function executionName(jobId: string, generation = 0): string {

@@ -43,7 +43,7 @@ export const archiveKeys = {
 /**
  * Returns the key prefix of one job's archive, `<workspace>/<jobId>/`. Both values were
  * validated by `Validate input` (DNS label and a restricted ID), so neither can contain `/`
- * or `..`; the check here stops a caller that skipped validation.
+ * or `..`. The check here stops a caller that skipped validation.
  */
 export function jobPrefix(workspace: string, jobId: string): string {
   for (const segment of [workspace, jobId]) {

@@ -48,7 +48,7 @@ export interface PutOptions {
 }
 
 /**
- * Where a job's archive goes: an S3 bucket and prefix, or a local directory. Keys are relative
+ * Destination of a job's archive: an S3 bucket and prefix, or a local directory. Keys are relative
  * to the store's root and already sanitized. A failed `putStream` leaves no object behind.
  */
 export interface ArchiveStore {

@@ -30,7 +30,7 @@ export const monitorOptionsSchema = z.object({
   maxJobAgeHours: z.number().positive().max(8_760),
   /** Consecutive transient failures (network, timeout, 429, 5xx, bad JSON) before giving up. */
   transientErrorBudget: z.number().int().min(1).max(10_000),
-  /** Consecutive 401/403 answers before giving up with "token rejected or job not found". */
+  /** Consecutive 401/403 responses before giving up with "token rejected or job not found". */
   authErrorBudget: z.number().int().min(1).max(10_000),
   /** How long to keep re-checking a finished job whose log links have not appeared yet. */
   logWaitSeconds: z.number().int().min(0).max(3_600),
@@ -75,7 +75,7 @@ export interface JobContext {
 export const nextSteps = ['wait', 'wait_for_logs', 'archive', 'give_up', 'continue'] as const;
 export type NextStep = (typeof nextSteps)[number];
 
-/** Why the monitor stopped without a terminal job status. */
+/** Reasons the monitor stops without a terminal job status. */
 export const giveUpReasons = ['transient_errors', 'auth_rejected', 'job_age'] as const;
 export type GiveUpReason = (typeof giveUpReasons)[number];
 

@@ -104,7 +104,7 @@ const packageVersion: string = packageJson.version;
 
 /**
  * Builds the `eodh-monitor` command line. Each action stores its exit code in `result.code`
- * because commander's own exit handling only knows success and usage errors.
+ * because commander's own exit handling covers only success and usage errors.
  */
 export function buildProgram(
   io: CommandIo,

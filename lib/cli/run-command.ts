@@ -53,7 +53,7 @@ export interface CommandIo {
   env: Env;
 }
 
-/** What `--summary-json` writes. */
+/** Content of the `--summary-json` file. */
 export interface RunSummary {
   outcome: string | null;
   jobId: string;
@@ -259,7 +259,7 @@ async function monitor(
   };
 
   // The state machine would reject bad input too, but with a monitor_error notification;
-  // on the command line a usage error before any request is the clearer answer.
+  // on the command line a usage error before any request is clearer.
   try {
     validateMonitorInput(
       { input, executionName: target.jobId, executionStartTime: new Date(target.clock.now()).toISOString() },

@@ -1,7 +1,7 @@
 import type { CheckResult } from '../../lambdas/core/state';
 import { StateName } from '../state-names';
 
-/** What the local runtime reports while it runs, for the progress line. */
+/** Event the local runtime reports while it runs, for the progress line. */
 export type ProgressEvent =
   | { kind: 'check'; check: CheckResult }
   | { kind: 'state'; name: string }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../lambdas/core/ports';
 
 /**
- * A clock that moves only when told to. The local runtime advances it by each wait the state
+ * A clock that moves only when `advance` is called. The local runtime advances it by each wait the state
  * machine would have made, so a job scripted over hours runs in seconds.
  */
 export class VirtualClock implements Clock {

@@ -12,13 +12,13 @@ import { type Sandbox, type ScenarioInput, type SubmittedJob, startSandbox } fro
 
 let cachedDefinition: LocalDefinition | undefined;
 
-/** The synthesized definition, built once per test file (a synth takes about 3 s). */
+/** Returns the synthesized definition, built once per test file because a synth takes about 3 s. */
 export function definition(): LocalDefinition {
   cachedDefinition ??= synthesizeDefinition();
   return cachedDefinition;
 }
 
-/** A notifier that keeps every message, in order. */
+/** Creates a notifier that keeps every message, in order. */
 export function recordingNotifier(): Notifier & { messages: OutcomeMessage[] } {
   const messages: OutcomeMessage[] = [];
   return {
