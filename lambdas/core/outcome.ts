@@ -21,19 +21,25 @@ const openHistory = 'Open the execution history (the History link above) to see'
  * ended execution keeps the job's name, so `start` needs `--force`, which starts the next
  * generation and archives the job again.
  */
-function startAgain(job: { jobId: string; workspace: string }, extraFlags = ''): string {
-  return `\n  eodh-monitor start ${job.jobId} --workspace ${job.workspace} --force${extraFlags}\n`;
+function startAgain(job: { jobId: string; workspace: string }, extraFlags = '', local = false): string {
+  // Only local runs read the token from EODH_TOKEN (no secret name); they re-run with `run`.
+  const command = local ? 'run' : 'start';
+  return `\n  eodh-monitor ${command} ${job.jobId} --workspace ${job.workspace} --force${extraFlags}\n`;
 }
 
 /** Advice after monitoring ended without a final job status, or after a monitor failure. */
-function historyAdvice(job: { jobId: string; workspace: string } | null, what: string): string {
+function historyAdvice(
+  job: { jobId: string; workspace: string } | null,
+  what: string,
+  local = false,
+): string {
   if (job === null) {
     return (
       'The execution input was invalid, as the error above says. ' +
       'Start the monitor with a valid job ID and workspace: eodh-monitor start <jobId> --workspace <ws>'
     );
   }
-  return `${openHistory} ${what}. Once the cause is fixed, monitor the job again:${startAgain(job)}${notDismissed}`;
+  return `${openHistory} ${what}. Once the cause is fixed, monitor the job again:${startAgain(job, '', local)}${notDismissed}`;
 }
 
 /**
@@ -51,13 +57,14 @@ export function decideOutcome(
   if (check?.status === 'failed') return { outcome: 'failed', reason: null, advice: null, error: null };
   if (check?.status === 'dismissed') return { outcome: 'dismissed', reason: null, advice: null, error: null };
 
+  const local = tokenSecretName === null;
   if (check?.next === 'give_up' && check.giveUpReason === 'job_age') {
     const reason = `the job was still ${check.status} after the maximum job age of ${job.options.maxJobAgeHours} h`;
     // Twice the limit that ran out, within the 8,760 h (one year) that the option accepts.
     const largerLimit = Math.min(8_760, Math.ceil(job.options.maxJobAgeHours * 2));
     let dismissal =
       `${notDismissed} If it is still running, monitor it again with a larger job age limit:` +
-      startAgain(job, ` --max-job-age-hours ${largerLimit}`).trimEnd();
+      startAgain(job, ` --max-job-age-hours ${largerLimit}`, local).trimEnd();
     if (check.dismissal === 'dismissed') {
       dismissal = 'The job was dismissed, as the dismissOnTimeout option requests.';
     } else if (check.dismissal === 'failed') {
@@ -85,7 +92,7 @@ export function decideOutcome(
       advice:
         'Check that the job ID and workspace are right. If they are, the API token has expired or was revoked, ' +
         `so create a new token in the EODH workspace, ${secret} and monitor the job again:` +
-        startAgain(job) +
+        startAgain(job, '', local) +
         notDismissed,
       error: { name: 'auth_rejected', message: check.lastError ?? reason },
     };
@@ -96,7 +103,7 @@ export function decideOutcome(
     return {
       outcome: 'monitor_error',
       reason,
-      advice: `Check that the EODH API is reachable (the last error is above), then monitor the job again:${startAgain(job)}${notDismissed}`,
+      advice: `Check that the EODH API is reachable (the last error is above), then monitor the job again:${startAgain(job, '', local)}${notDismissed}`,
       error: { name: check.giveUpReason ?? 'transient_errors', message: check.lastError ?? reason },
     };
   }
@@ -105,7 +112,7 @@ export function decideOutcome(
   return {
     outcome: 'monitor_error',
     reason,
-    advice: historyAdvice(job, 'why monitoring ended early'),
+    advice: historyAdvice(job, 'why monitoring ended early', local),
     error: { name: 'no_final_status', message: reason },
   };
 }

@@ -44,7 +44,8 @@ function hoursText(seconds: number): string {
 /** Returns the action a token warning requests, naming where the token is read from. */
 export function rotateTokenAdvice(tokenSecretName: string | null): string {
   return tokenSecretName === null
-    ? 'Create a new token in the EODH workspace (Credentials) and set EODH_TOKEN to it.'
+    ? // Only local runs read EODH_TOKEN, and a running process cannot pick up a new value.
+      'Create a new token in the EODH workspace (Credentials), stop this run and start it again with EODH_TOKEN set to the new token.'
     : `Create a new token in the EODH workspace (Credentials) and store it in the secret named ${tokenSecretName}; the next check reads it, so monitoring recovers without a restart.`;
 }
 
@@ -53,7 +54,7 @@ function bodyLines(facts: WarningFacts, nowMs: number): string[] {
   if (facts.kind === 'token_rejected') {
     return [
       facts.tokenSecretName === null
-        ? 'token rejected; set EODH_TOKEN to a new token'
+        ? 'token rejected; restart the run with a new EODH_TOKEN'
         : `token rejected; rotate the secret named ${facts.tokenSecretName}`,
       '',
       `The EODH API rejected the status request (${check.lastError ?? 'HTTP 401/403'}).`,

@@ -97,6 +97,23 @@ describe('decideOutcome', () => {
     expect(decision.error).toEqual({ name: 'auth_rejected', message: 'HTTP 403 Forbidden' });
   });
 
+  it('advises the run command in local runs', () => {
+    const decision = decideOutcome(
+      job,
+      check({
+        status: 'running',
+        next: 'give_up',
+        giveUpReason: 'transient_errors',
+        consecutiveTransientErrors: 41,
+        lastError: 'HTTP 503 from eodatahub.org.uk',
+      }),
+      null,
+    );
+
+    expect(decision.advice).toContain(`\n  eodh-monitor run ${job.jobId} --workspace demo-ws --force\n`);
+    expect(decision.advice).not.toContain('eodh-monitor start');
+  });
+
   it('reports transient errors with the last one', () => {
     const decision = decideOutcome(
       job,

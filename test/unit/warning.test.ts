@@ -71,7 +71,7 @@ describe('composeWarning', () => {
     );
 
     expect(message.text).toContain(rotateTokenAdvice(null));
-    expect(message.text.split('\n')[0]).toBe('token rejected; set EODH_TOKEN to a new token');
+    expect(message.text.split('\n')[0]).toBe('token rejected; restart the run with a new EODH_TOKEN');
   });
 });
 

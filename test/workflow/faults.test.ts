@@ -154,7 +154,7 @@ describe('token rejected or job gone', () => {
     expect(run.result.executionStatus).toBe('FAILED');
     expect(run.result.error?.name).toBe('MonitorGaveUp');
     expect(countByKind(run.messages)).toEqual({ warning: 1, monitor_error: 1 });
-    expect(warning?.text.split('\n')[0]).toBe('token rejected; set EODH_TOKEN to a new token');
+    expect(warning?.text.split('\n')[0]).toBe('token rejected; restart the run with a new EODH_TOKEN');
     expect(warning?.sentAt).toBe(firstRejection?.at);
     // The default budget: more than 5 rejections over at least 48 hours.
     expect((outcome?.sentAt ?? 0) - (firstRejection?.at ?? 0)).toBeGreaterThanOrEqual(48 * hour);
