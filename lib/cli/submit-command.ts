@@ -1,12 +1,20 @@
+import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { createGuardedLookup, readBodyText } from '../../lambdas/adapters/http';
 import { tokenSourceFromConfig } from '../../lambdas/adapters/token';
 import { type Env, type MonitorConfig, readMonitorConfig } from '../../lambdas/core/config';
 import { ConfigurationError, TransientHttpError, UrlNotAllowedError } from '../../lambdas/core/errors';
 import { assertUrlAllowed, describeValue, hostLabelOf, validateJobId } from '../../lambdas/core/validation';
-import { type AwsDependencies, defaultAwsDependencies, findDeployedMonitor, type StackOptions } from './aws';
+import {
+  type AwsDependencies,
+  callAws,
+  defaultAwsDependencies,
+  findDeployedMonitor,
+  type StackOptions,
+} from './aws';
 import { ExitCode, UsageError } from './errors';
 import { readJsonFile } from './json-input';
+import { messageForFlags } from './preflight';
 import type { CommandIo } from './run-command';
 import {
   buildMonitorInput,
@@ -64,6 +72,11 @@ export async function submitCommand(
   const body = checkExecuteRequest(await readJsonFile(options.inputs, '--inputs'), options.inputs);
   const config = readSubmitConfig(options, io.env);
   const monitor = await findDeployedMonitor(options, io.env, deps);
+  // An ARN from a flag or the environment is only checked for its form; reading the state
+  // machine proves the credentials and the ARN before the job exists on EODH.
+  await callAws('states:DescribeStateMachine', monitor.region, () =>
+    monitor.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: monitor.stateMachineArn })),
+  );
 
   let submitted: SubmittedExecution;
   try {
@@ -84,7 +97,7 @@ export async function submitCommand(
   } catch (error) {
     io.stderr.write(
       `job ${submitted.jobId} is running on EODH but its monitor was not started; start it with:\n` +
-        `  eodh-monitor start ${submitted.jobId} --workspace ${workspace}\n`,
+        `  eodh-monitor start ${submitted.jobId} --workspace ${workspace}${stackFlags(options)}\n`,
     );
     throw error;
   }
@@ -119,9 +132,19 @@ function readSubmitConfig(options: SubmitCommandOptions, processEnv: Env): Monit
   try {
     return readMonitorConfig(env);
   } catch (error) {
-    if (error instanceof ConfigurationError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof ConfigurationError)
+      throw new UsageError(messageForFlags(error.message), { cause: error });
     throw error;
   }
+}
+
+/** Repeats the flags that found the stack, so the printed start command finds the same one. */
+function stackFlags(options: StackOptions): string {
+  const flags: string[] = [];
+  if (options.stateMachineArn !== undefined) flags.push(`--state-machine-arn ${options.stateMachineArn}`);
+  if (options.stackName !== undefined) flags.push(`--stack-name ${options.stackName}`);
+  if (options.region !== undefined) flags.push(`--region ${options.region}`);
+  return flags.length === 0 ? '' : ` ${flags.join(' ')}`;
 }
 
 /**

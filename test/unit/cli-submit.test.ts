@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   ExecutionDoesNotExist,
   SFNClient,
   StartExecutionCommand,
@@ -182,7 +183,8 @@ describe('eodh-monitor submit', () => {
     const result = await runCli(args, { env: token });
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('API_URL');
+    expect(result.stderr).toContain('--api-url');
+    expect(result.stderr).toContain('--allow-loopback');
     expect(sandbox.requests.length).toBe(before);
   });
 
@@ -196,6 +198,24 @@ describe('eodh-monitor submit', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no AWS region to look up stack EodhJobMonitor');
     expect(sandbox.requests.length).toBe(before);
+  });
+
+  it('checks the state machine before the execute request', async () => {
+    sfnMock
+      .on(DescribeStateMachineCommand)
+      .rejects(
+        Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }),
+      );
+    const inputs = await inputsFile('ok.json', '{"inputs": {}}');
+    const before = sandbox.requests.length;
+
+    const result = await runCli(submitArgs(inputs), { env: token });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('StateMachineDoesNotExist');
+    expect(sandbox.requests.length).toBe(before);
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeStateMachineCommand, { stateMachineArn });
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('tells how to start the monitor when starting fails', async () => {
@@ -212,7 +232,9 @@ describe('eodh-monitor submit', () => {
     expect(result.code).toBe(1);
     const jobId = /as job (\S+)\n/.exec(result.stdout)?.[1] ?? '';
     expect(result.stderr).toContain(`job ${jobId} is running on EODH but its monitor was not started`);
-    expect(result.stderr).toContain(`  eodh-monitor start ${jobId} --workspace demo-ws\n`);
+    expect(result.stderr).toContain(
+      `  eodh-monitor start ${jobId} --workspace demo-ws --state-machine-arn ${stateMachineArn}\n`,
+    );
     expect(result.stderr).toContain('error: states:StartExecution failed in eu-west-2: ThrottlingException');
   });
 
