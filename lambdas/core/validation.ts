@@ -269,7 +269,7 @@ export function assertUrlAllowed(url: URL, rules: UrlRules): void {
   if (!isHostAllowed(url, rules.allowedHosts)) {
     throw new UrlNotAllowedError(
       host,
-      `host ${host} is not allowed: allowed hosts are ${allowedList} (set ALLOWED_HOSTS to add one)`,
+      `host ${host} is not allowed: allowed hosts are ${allowedList} (add it to allowedHosts: -c allowedHosts=... when deploying, --allowed-host for eodh-monitor run)`,
     );
   }
   const addressClass = classifyIpAddress(hostname);

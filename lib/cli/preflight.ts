@@ -74,8 +74,13 @@ export async function checkNotArchived(store: ArchiveStore, workspace: string, j
 
 const flagForVariable: [RegExp, string][] = [
   [/\(set ALLOWED_HOSTS to add one\)/g, '(add --allowed-host <host> to allow one)'],
+  [/\(add it to allowedHosts: [^)]*\)/g, '(add --allowed-host <host> to allow one)'],
   [/\bALLOWED_HOSTS\b/g, '--allowed-host'],
   [/\bALLOW_LOOPBACK\b/g, '--allow-loopback'],
+  [/\boptions\.pollInitialSeconds\b/g, '--poll-initial-seconds'],
+  [/\boptions\.pollMaxSeconds\b/g, '--poll-max-seconds'],
+  [/\boptions\.maxJobAgeHours\b/g, '--max-job-age-hours'],
+  [/\boptions\.logWaitSeconds\b/g, '--log-wait-seconds'],
   [/\bAPI_URL\b/g, '--api-url'],
 ];
 

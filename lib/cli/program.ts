@@ -24,7 +24,7 @@ const defaultCliDependencies: CliDependencies = { ...defaultAwsDependencies, ...
 function wholeNumber(flag: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim())) {
-      throw new InvalidArgumentError(`${flag} takes a whole number from 0 up, not "${value}"`);
+      throw new InvalidArgumentError(`${flag} takes a whole number written in digits, not "${value}"`);
     }
     return Number(value);
   };

@@ -202,15 +202,19 @@ async function resolveTarget(
     };
   }
 
-  if (
-    jobIdArgument !== undefined ||
-    options.workspace !== undefined ||
-    options.statusUrl !== undefined ||
-    options.apiUrl !== undefined
-  ) {
-    throw new UsageError(
-      '--sandbox submits its own job: leave out <jobId>, --workspace, --status-url and --api-url',
-    );
+  const ignored = [
+    ['<jobId>', jobIdArgument],
+    ['--workspace', options.workspace],
+    ['--status-url', options.statusUrl],
+    ['--api-url', options.apiUrl],
+    ['--allowed-host', options.allowedHost],
+    ['--allow-loopback', options.allowLoopback],
+    ['--force', options.force],
+  ]
+    .filter(([, value]) => value !== undefined && value !== false)
+    .map(([name]) => name);
+  if (ignored.length > 0) {
+    throw new UsageError(`--sandbox submits a new job on its own hosts: leave out ${ignored.join(', ')}`);
   }
   const clock = options.virtualClock ? new VirtualClock() : systemClock;
   const sandbox = await startSandbox({ clock, env: io.env });
@@ -379,16 +383,23 @@ function secondsBetween(from: string | null | undefined, to: string | null | und
   return Number.isNaN(start) || Number.isNaN(end) ? null : Math.round((end - start) / 1000);
 }
 
+/** Formats a count with its noun, adding "s" unless the count is 1. */
+function count(value: number, noun: string): string {
+  return `${value} ${value === 1 ? noun : `${noun}s`}`;
+}
+
 function printResult(io: CommandIo, summary: RunSummary, result: LocalRunResult): void {
+  const failed = summary.filesFailed > 0 ? `, ${summary.filesFailed} failed` : '';
   const lines = [
     `outcome: ${summary.outcome ?? 'none published'}`,
-    `archive: ${summary.archive ?? 'nothing archived'} (${summary.filesArchived} ${summary.filesArchived === 1 ? 'file' : 'files'}, ${formatBytes(summary.bytesArchived)}${summary.filesFailed > 0 ? `, ${summary.filesFailed} failed` : ''})`,
-    `execution: ${summary.executionStatus} after ${summary.checks} checks, ${summary.stateTransitions} state transitions, ${summary.lambdaInvocations} Lambda invocations, ${summary.executions} execution(s)`,
+    `archive: ${summary.archive ?? 'nothing archived'} (${count(summary.filesArchived, 'file')}, ${formatBytes(summary.bytesArchived)}${failed})`,
+    `execution: ${summary.executionStatus} after ${count(summary.checks, 'check')}, ${count(summary.stateTransitions, 'state transition')}, ${count(summary.lambdaInvocations, 'Lambda invocation')}, ${count(summary.executions, 'execution')}`,
   ];
   if (summary.filesFailed > 0) {
     // A job that succeeded still exits 0 when files failed, so the failures are printed here.
-    lines.push(`not archived: ${summary.filesFailed} files`);
-    for (const failure of summary.failures) lines.push(`  ${failure.key}: ${failure.reason}`);
+    lines.push(`not archived: ${count(summary.filesFailed, 'file')}`);
+    for (const failure of summary.failures)
+      lines.push(`  ${failure.key}: ${messageForFlags(failure.reason)}`);
     const unlisted = summary.filesFailed - summary.failures.length;
     if (unlisted > 0) lines.push(`  ... and ${unlisted} more; manifest.json lists every file`);
   }

@@ -31,6 +31,18 @@ function firstLine(text: string, maxLength: number): string {
   return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
 }
 
+/** Formats elapsed seconds as `mm:ss`, `h:mm:ss` past an hour and `Nd hh:mm:ss` past a day. */
+export function formatElapsed(totalSeconds: number): string {
+  const two = (value: number): string => String(value).padStart(2, '0');
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3_600);
+  const minutes = Math.floor((totalSeconds % 3_600) / 60);
+  const seconds = totalSeconds % 60;
+  if (days > 0) return `${days}d ${two(hours)}:${two(minutes)}:${two(seconds)}`;
+  if (hours > 0) return `${hours}:${two(minutes)}:${two(seconds)}`;
+  return `${two(minutes)}:${two(seconds)}`;
+}
+
 /**
  * Creates a writer that keeps one live line on a terminal and prints a plain line per change
  * otherwise, so logs in CI and pipes stay readable.
@@ -40,11 +52,7 @@ export function createProgressWriter(output: Output, clock: () => number = Date.
   let lastPlain = '';
   let liveLineOpen = false;
 
-  const elapsed = (): string => {
-    const seconds = Math.max(0, Math.round((clock() - startedAt) / 1000));
-    const minutes = Math.floor(seconds / 60);
-    return `${String(minutes).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
-  };
+  const elapsed = (): string => formatElapsed(Math.max(0, Math.round((clock() - startedAt) / 1000)));
 
   const show = (text: string): void => {
     if (output.isTTY) {

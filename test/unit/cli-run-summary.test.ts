@@ -53,6 +53,6 @@ describe('eodh-monitor run --summary-json', () => {
     expect(summary.maxHistoryEvents).toBeGreaterThan(2_000);
     expect(summary.maxHistoryEvents).toBeLessThan(25_000);
     expect(stdout).toContain('Subject: [EODH] warning: job looks stuck');
-    expect(stdout).toContain(`${summary.executions} execution(s)`);
+    expect(stdout).toContain(`${summary.executions} executions`);
   });
 });

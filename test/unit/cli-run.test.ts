@@ -48,7 +48,8 @@ describe('eodh-monitor run usage errors', () => {
       ['run', '3f9c2e1a', '--workspace', 'demo-ws', '--virtual-clock'],
       '--virtual-clock works only with --sandbox',
     ],
-    [['run', '3f9c2e1a', '--workspace', 'demo-ws', '--sandbox', 'demo'], 'leave out <jobId>'],
+    [['run', '3f9c2e1a', '--workspace', 'demo-ws', '--sandbox', 'demo'], 'leave out <jobId>, --workspace'],
+    [['run', '--sandbox', 'demo', '--allowed-host', 'example.org'], 'leave out --allowed-host'],
   ])('rejects %j', async (args, expected) => {
     const result = await cli(args);
 
