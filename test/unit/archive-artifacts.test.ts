@@ -19,6 +19,7 @@ import type { ArchiveStore, GuardedFetch } from '../../lambdas/core/ports';
 import type { BatchSummary, JobContext } from '../../lambdas/core/state';
 import { createPlanArchiveHandler } from '../../lambdas/plan-archive';
 import resultsCollection from '../fixtures/eodh/results-collection.json';
+import { fixtureJob } from './support/fixtures';
 import { type LocalS3, startLocalS3 } from './support/s3rver';
 
 const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
@@ -37,21 +38,13 @@ function patternBytes(size: number, seed: number): Uint8Array {
   return bytes;
 }
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: jobUrl,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:10.000Z',
   generation: 0,
-};
+});
 
 interface ServedFile {
   bytes: Uint8Array;

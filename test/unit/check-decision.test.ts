@@ -9,31 +9,24 @@ import {
 import type { CheckResult, JobContext } from '../../lambdas/core/state';
 import { parseStatusDocument } from '../../lambdas/core/status';
 import running from '../fixtures/eodh/status-running.json';
+import { fixtureJob, fixtureJobId, fixtureStatusUrl, runningCheck } from './support/fixtures';
 
-const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
-const statusUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`;
+const jobId = fixtureJobId;
+const statusUrl = fixtureStatusUrl;
 const now = Date.parse('2026-11-30T09:20:04.311Z');
 const hour = 3_600_000;
 
-const job: JobContext = {
-  jobId,
-  workspace: 'demo-ws',
-  statusUrl,
+const job: JobContext = fixtureJob({
+  generation: 2,
   options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
     transientErrorBudget: 3,
     authErrorBudget: 2,
-    logWaitSeconds: 60,
     transientErrorBudgetSeconds: 3_600,
     authErrorBudgetSeconds: 7_200,
     checksPerExecution: 5,
     stuckAfterHours: 24,
   },
-  monitorStartedAt: '2026-11-30T09:12:05.000Z',
-  generation: 2,
-};
+});
 
 const snapshot = parseStatusDocument(running, statusUrl);
 if (snapshot === null) throw new Error('the running fixture is not a status document');
@@ -51,34 +44,15 @@ const forbidden: FetchOutcome = {
 };
 
 function previous(overrides: Partial<CheckResult> = {}): CheckResult {
-  return {
-    status: 'running',
-    rawStatus: 'running',
-    progress: 23,
-    message: 'execution submitted',
-    processId: 'ndvi-calc',
-    created: '2026-11-30T09:12:04.311Z',
-    started: '2026-11-30T09:12:04.311Z',
-    finished: null,
-    updated: '2026-11-30T09:14:40.118Z',
-    resultsUrl: null,
-    logUrls: 0,
+  return runningCheck({
     checks: 2,
-    consecutiveTransientErrors: 0,
-    consecutiveAuthErrors: 0,
-    lastError: null,
-    lastCheckedAt: '2026-11-30T09:19:00.000Z',
-    terminalSeenAt: null,
-    next: 'wait',
-    giveUpReason: null,
-    nextCheckSeconds: 30,
     checksThisExecution: 2,
     transientErrorsSince: null,
     authErrorsSince: null,
     lastChangeAt: '2026-11-30T09:14:00.000Z',
     warningsSent: [],
     ...overrides,
-  };
+  });
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -4,26 +4,19 @@ import { createCheckStatusHandler, detectionDelaySeconds } from '../../lambdas/c
 import type { CheckResult, JobContext } from '../../lambdas/core/state';
 import running from '../fixtures/eodh/status-running.json';
 import successful from '../fixtures/eodh/status-successful.json';
+import { fixtureJob } from './support/fixtures';
 
 const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
 /** 47 seconds after the successful fixture's `finished` time, 09:31:57.640Z. */
 const now = Date.parse('2026-11-30T09:32:44.640Z');
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:05.000Z',
   generation: 0,
-};
+});
 
 function check(overrides: Partial<CheckResult>): CheckResult {
   return {

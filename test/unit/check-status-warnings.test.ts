@@ -5,8 +5,9 @@ import type { MonitorLogger } from '../../lambdas/adapters/powertools';
 import { createCheckStatusHandler, defaultCheckStatusDependencies } from '../../lambdas/check-status';
 import { readMonitorConfig } from '../../lambdas/core/config';
 import type { GuardedFetch, Notifier, OutcomeMessage } from '../../lambdas/core/ports';
-import type { CheckResult, JobContext } from '../../lambdas/core/state';
+import type { JobContext } from '../../lambdas/core/state';
 import running from '../fixtures/eodh/status-running.json';
+import { fixtureJob, fixtureJobId, fixtureStatusUrl, runningCheck } from './support/fixtures';
 
 const sns = mockClient(SNSClient);
 
@@ -14,53 +15,14 @@ afterEach(() => {
   sns.reset();
 });
 
-const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
-const statusUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`;
+const jobId = fixtureJobId;
+const statusUrl = fixtureStatusUrl;
 const now = Date.parse('2026-11-30T09:20:04.311Z');
 const topicArn = 'arn:aws:sns:eu-west-2:123456789012:eodh-job-outcomes';
 
-const job: JobContext = {
-  jobId,
-  workspace: 'demo-ws',
-  statusUrl,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-    stuckAfterHours: 24,
-  },
-  monitorStartedAt: '2026-11-30T09:12:05.000Z',
-  generation: 0,
-};
+const job: JobContext = fixtureJob({ options: { stuckAfterHours: 24 } });
 
-function previous(overrides: Partial<CheckResult> = {}): CheckResult {
-  return {
-    status: 'running',
-    rawStatus: 'running',
-    progress: 23,
-    message: 'execution submitted',
-    processId: 'ndvi-calc',
-    created: '2026-11-30T09:12:04.311Z',
-    started: '2026-11-30T09:12:04.311Z',
-    finished: null,
-    updated: '2026-11-30T09:14:40.118Z',
-    resultsUrl: null,
-    logUrls: 0,
-    checks: 4,
-    consecutiveTransientErrors: 0,
-    consecutiveAuthErrors: 0,
-    lastError: null,
-    lastCheckedAt: '2026-11-30T09:19:00.000Z',
-    terminalSeenAt: null,
-    next: 'wait',
-    giveUpReason: null,
-    nextCheckSeconds: 30,
-    ...overrides,
-  };
-}
+const previous = runningCheck;
 
 function fakeLogger() {
   return {

@@ -18,9 +18,10 @@ import failedBare from '../fixtures/eodh/status-failed-bare.json';
 import running from '../fixtures/eodh/status-running.json';
 import successful from '../fixtures/eodh/status-successful.json';
 import logsPending from '../fixtures/eodh/status-successful-logs-pending.json';
+import { fixtureJob, fixtureJobId, fixtureStatusUrl, runningCheck } from './support/fixtures';
 
-const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
-const statusUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`;
+const jobId = fixtureJobId;
+const statusUrl = fixtureStatusUrl;
 /** Eight minutes after the fixtures' `created` time. */
 const now = Date.parse('2026-11-30T09:20:04.311Z');
 /** Start of a failure run that has used up the default time budget of transient errors (6 h). */
@@ -28,21 +29,7 @@ const sixHoursAgo = new Date(now - 21_600_000).toISOString();
 /** The same for 401/403 responses (48 h). */
 const twoDaysAgo = new Date(now - 172_800_000).toISOString();
 
-const job: JobContext = {
-  jobId,
-  workspace: 'demo-ws',
-  statusUrl,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
-  monitorStartedAt: '2026-11-30T09:12:05.000Z',
-  generation: 0,
-};
+const job: JobContext = fixtureJob();
 
 function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -76,32 +63,7 @@ function setup(respond: () => Promise<Response>, options: { now?: number; random
   return { check: createCheckStatusHandler(deps), fetch, logger, metrics };
 }
 
-/** Builds a previous check of the running job, as the state machine passes it back in. */
-function previousCheck(overrides: Partial<CheckResult> = {}): CheckResult {
-  return {
-    status: 'running',
-    rawStatus: 'running',
-    progress: 23,
-    message: 'execution submitted',
-    processId: 'ndvi-calc',
-    created: '2026-11-30T09:12:04.311Z',
-    started: '2026-11-30T09:12:04.311Z',
-    finished: null,
-    updated: '2026-11-30T09:14:40.118Z',
-    resultsUrl: null,
-    logUrls: 0,
-    checks: 4,
-    consecutiveTransientErrors: 0,
-    consecutiveAuthErrors: 0,
-    lastError: null,
-    lastCheckedAt: '2026-11-30T09:19:00.000Z',
-    terminalSeenAt: null,
-    next: 'wait',
-    giveUpReason: null,
-    nextCheckSeconds: 30,
-    ...overrides,
-  };
-}
+const previousCheck = runningCheck;
 
 function input(previous: CheckResult | null = null): CheckInput {
   return { job, previous };

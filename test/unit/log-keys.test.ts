@@ -5,25 +5,18 @@ import { createCheckStatusHandler } from '../../lambdas/check-status';
 import type { JobContext } from '../../lambdas/core/state';
 import { createPlanArchiveHandler } from '../../lambdas/plan-archive';
 import running from '../fixtures/eodh/status-running.json';
+import { fixtureJob } from './support/fixtures';
 import { createMemoryStore } from './support/memory-store';
 
 const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:05.000Z',
   generation: 2,
-};
+});
 
 /** Builds a logger that keeps the appended keys and records the keys present on each log line. */
 function keyRecordingLogger() {

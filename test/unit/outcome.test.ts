@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { decideOutcome, readMonitorFailure, unwrapStepFunctionsError } from '../../lambdas/core/outcome';
 import type { CheckResult, JobContext, MonitorFailureInput } from '../../lambdas/core/state';
+import { fixtureJob } from './support/fixtures';
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId: '3f9c2e1a-7b44-11f1-9a3e-0242ac120002',
   workspace: 'demo-ws',
   statusUrl:
     'https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/3f9c2e1a-7b44-11f1-9a3e-0242ac120002',
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:10.000Z',
   generation: 0,
-};
+});
 
 function check(overrides: Partial<CheckResult> = {}): CheckResult {
   return {

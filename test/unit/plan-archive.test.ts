@@ -21,6 +21,7 @@ import {
 } from '../../lambdas/plan-archive';
 import resultItem from '../fixtures/eodh/result-item.json';
 import resultsCollection from '../fixtures/eodh/results-collection.json';
+import { fixtureJob } from './support/fixtures';
 
 const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
 const jobUrl = `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`;
@@ -36,21 +37,13 @@ const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/eodh
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const clone = <T>(value: T): T => structuredClone(value);
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: jobUrl,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:10.000Z',
   generation: 0,
-};
+});
 
 function checkResult(overrides: Partial<CheckResult> = {}): CheckResult {
   return {

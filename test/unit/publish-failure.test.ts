@@ -3,25 +3,18 @@ import { PublishFailedError } from '../../lambdas/core/errors';
 import type { Notifier } from '../../lambdas/core/ports';
 import type { CheckResult, JobContext, PublishInput } from '../../lambdas/core/state';
 import { createPublishOutcomeHandler, readPublishOutcomeConfig } from '../../lambdas/publish-outcome';
+import { fixtureJob } from './support/fixtures';
 import { createMemoryStore } from './support/memory-store';
 
 const jobId = '3f9c2e1a-7b44-11f1-9a3e-0242ac120002';
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:10.000Z',
   generation: 0,
-};
+});
 
 const rejected: CheckResult = {
   status: 'running',

@@ -18,6 +18,7 @@ import {
   readPublishOutcomeConfig,
   stepFunctionsConsoleUrl,
 } from '../../lambdas/publish-outcome';
+import { fixtureJob } from './support/fixtures';
 import { createMemoryStore, type MemoryStore } from './support/memory-store';
 
 const snsMock = mockClient(SNSClient);
@@ -31,21 +32,13 @@ const prefix = `demo-ws/${jobId}/`;
 const now = Date.parse('2026-11-30T09:33:00.000Z');
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/eodh/${name}`, import.meta.url), 'utf8');
 
-const job: JobContext = {
+const job: JobContext = fixtureJob({
   jobId,
   workspace: 'demo-ws',
   statusUrl: `https://eodatahub.org.uk/api/catalogue/stac/catalogs/user/catalogs/demo-ws/jobs/${jobId}`,
-  options: {
-    pollInitialSeconds: 15,
-    pollMaxSeconds: 300,
-    maxJobAgeHours: 336,
-    transientErrorBudget: 40,
-    authErrorBudget: 5,
-    logWaitSeconds: 60,
-  },
   monitorStartedAt: '2026-11-30T09:12:10.000Z',
   generation: 0,
-};
+});
 
 function check(overrides: Partial<CheckResult> = {}): CheckResult {
   return {
