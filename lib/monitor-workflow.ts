@@ -215,7 +215,7 @@ function buildDefinition(
     // One result per batch would grow the state with the job (200 batches for 5,000 files), so
     // the results are dropped and `Publish outcome` counts from the manifest parts in S3.
     // NOTE: the Map still gathers one count object (about 100 bytes) per batch before dropping
-    // them; if Step Functions applies its 256 KiB limit to that array, a job is capped near
+    // them. If Step Functions applies its 256 KiB limit to that array, a job is capped near
     // 2,500 batches (62,500 files).
     resultPath: sfn.JsonPath.DISCARD,
   });

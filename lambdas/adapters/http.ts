@@ -97,7 +97,7 @@ function createGuardedAgent(allowLoopback: boolean, timeoutMs: number): Agent {
   const connect = buildConnector({ lookup: createGuardedLookup(allowLoopback), timeout: timeoutMs });
   return new Agent({
     // The per-request timer in `createGuardedFetch` bounds the wait for headers, so a request
-    // may set a longer timeout than the default; undici's own 300 s limit is turned off.
+    // may set a longer timeout than the default. undici's own 300 s limit is turned off.
     headersTimeout: 0,
     bodyTimeout: timeoutMs,
     // `net.connect` skips the lookup for IP literals, so they are checked here.

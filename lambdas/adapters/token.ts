@@ -12,9 +12,9 @@ import { containsSpaceOrControl } from '../core/validation';
 
 /**
  * Seconds a secret value is cached. EODH tokens expire (at most 30 days) and are replaced by
- * rotating the secret. With 60 s a warm function uses the new token within a minute, before the
- * monitor gives up on 403 responses: with the defaults that takes 6 checks at least 15 s apart,
- * so at least 75 s. A check every 15 s still reads the secret at most once a minute.
+ * rotating the secret. With 60 s a warm function uses the new token within a minute, long before
+ * the monitor gives up on 403 responses (more than 5 in a row over at least 48 h, with the
+ * defaults). A warm function that checks every 15 s reads the secret at most once a minute.
  */
 export const secretMaxAgeSeconds = 60;
 

@@ -57,7 +57,7 @@ function isJsonType(mediaType: string): boolean {
 
 /**
  * Returns whether a file of this media type may be sent as JSON: a JSON type itself, any text,
- * and the generic `application/octet-stream`, which tells nothing about the content.
+ * and the generic `application/octet-stream`, which carries no information about the content.
  */
 function mayArriveAsJson(mediaType: string): boolean {
   return isJsonType(mediaType) || mediaType.startsWith('text/') || mediaType === 'application/octet-stream';

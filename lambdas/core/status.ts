@@ -4,8 +4,8 @@ import { type JobStatus, terminalStatuses } from './state';
  * Tolerant reading of an OGC API - Processes status document (`statusInfo`). Servers differ:
  * ZOO-Project sends `id` next to `jobID`, older deployments use `rel: status` for the monitor
  * link, finished documents drop `progress`, and other servers spell statuses their own way.
- * Every field is optional here; anything unreadable becomes null or `unknown`, never an error,
- * so one odd document cannot fail the state machine's Choice state.
+ * Every field is optional here. Anything unreadable becomes null or `unknown` instead of an
+ * error, so one odd document does not fail the state machine's Choice state.
  */
 
 export const maxMessageLength = 500;

@@ -72,7 +72,7 @@ export async function submitCommand(
   const body = checkExecuteRequest(await readJsonFile(options.inputs, '--inputs'), options.inputs);
   const config = readSubmitConfig(options, io.env);
   const monitor = await findDeployedMonitor(options, io.env, deps);
-  // An ARN from a flag or the environment is only checked for its form; reading the state
+  // An ARN from a flag or the environment is only checked for its form. Reading the state
   // machine proves the credentials and the ARN before the job exists on EODH.
   await callAws('states:DescribeStateMachine', monitor.region, () =>
     monitor.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: monitor.stateMachineArn })),

@@ -449,7 +449,7 @@ describe('createPlanArchiveHandler', () => {
       sha256: 'c'.repeat(64),
       contentType: 'text/plain',
     });
-    // A record from another URL, or a failed one, says nothing about the file planned now.
+    // A record from another URL, or a failed one, is no evidence about the file planned now.
     expect(archived['results/ndvi-20260601/ndvi.tif']).toBeUndefined();
     expect(archived['results/ndvi-20260615/ndvi.tif']).toBeUndefined();
     expect(

@@ -94,7 +94,7 @@ async function putPart(store: MemoryStore, key: string, part: ManifestPart): Pro
   await store.putObject(`${prefix}${key}`, JSON.stringify(part), { contentType: 'application/json' });
 }
 
-/** A notifier that keeps what it was given. */
+/** Creates a notifier that keeps every message it is given. */
 function recordingNotifier(messageId: string | null = 'm-1'): Notifier & { messages: OutcomeMessage[] } {
   const messages: OutcomeMessage[] = [];
   return {
