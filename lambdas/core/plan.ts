@@ -386,6 +386,12 @@ class ArchivePlanner {
   private readonly failures: ArchiveFailure[] = [];
   private failureCount = 0;
   private readonly records: ManifestRecord[] = [];
+  /**
+   * Start order of each record's document. Documents are written concurrently and finish in any
+   * order, so the manifest part is sorted by this to stay the same from run to run.
+   */
+  private readonly recordOrder = new Map<ManifestRecord, number>();
+  private nextRecordOrder = 0;
   private readonly assets: PlannedFile[] = [];
   private readonly logs: PlannedFile[] = [];
   /** Archived name of each STAC document, by fetch URL and `self` href. */
@@ -435,7 +441,10 @@ class ArchivePlanner {
     };
     await this.putBatchPlans(plan);
     await this.put(archiveKeys.plan, JSON.stringify(plan), 'application/json');
-    const part: ManifestPart = { part: 'documents', records: this.records };
+    const ordered = [...this.records].sort(
+      (left, right) => (this.recordOrder.get(left) ?? 0) - (this.recordOrder.get(right) ?? 0),
+    );
+    const part: ManifestPart = { part: 'documents', records: ordered };
     await this.put(archiveKeys.documentsPart, JSON.stringify(part), 'application/json');
 
     const archived = this.records.filter((record) => record.outcome === 'archived');
@@ -820,8 +829,9 @@ class ArchivePlanner {
     kind: ManifestRecord['kind'],
     source: string | null,
   ): Promise<void> {
+    const order = this.nextRecordOrder++;
     const sha256 = await this.put(key, bytes, contentType);
-    this.records.push({
+    const record: ManifestRecord = {
       key,
       source,
       kind,
@@ -829,7 +839,9 @@ class ArchivePlanner {
       sha256,
       contentType,
       outcome: 'archived',
-    });
+    };
+    this.records.push(record);
+    this.recordOrder.set(record, order);
   }
 
   /**
@@ -843,7 +855,7 @@ class ArchivePlanner {
       this.dependencies.logger.warn('archive planning failure', { key, url, reason });
     }
     if (kind !== null) {
-      this.records.push({
+      const record: ManifestRecord = {
         key,
         source: url,
         kind,
@@ -852,7 +864,9 @@ class ArchivePlanner {
         contentType: null,
         outcome: 'failed',
         reason,
-      });
+      };
+      this.records.push(record);
+      this.recordOrder.set(record, this.nextRecordOrder++);
     }
   }
 }
